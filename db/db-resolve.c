@@ -1,0 +1,280 @@
+/*
+ * db-resolve - recipient resolution: an address to its final mailboxes and
+ * external addresses.
+ *
+ * A user is itself.  An alias expands to its targets, depth first: a local
+ * user target is that user, an alias target is expanded again, a target in
+ * a domain that is not ours is external.  A target in a local domain that
+ * is neither user nor alias is skipped (no catch-all inside an expansion:
+ * it would turn every typo into mail for the catch-all).  A branch that
+ * comes back to an address already on the current path, or goes deeper
+ * than RESOLVE_MAX_DEPTH, is cut; the whole result is DB_RESOLVE_LOOP only
+ * if nothing else was found.  More than RESOLVE_MAX_TARGETS targets is
+ * DB_RESOLVE_LOOP as well: a runaway expansion must not fan out mail.
+ *
+ * Alias targets are read into memory before recursing, because the cached
+ * statement that reads them is reused by the recursion.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "str.h"
+#include "db-int.h"
+
+#define RESOLVE_MAX_DEPTH	10
+#define RESOLVE_MAX_TARGETS	1000
+
+struct resolve {
+	struct db *db;
+	struct db_targets *t;
+	const char *path[RESOLVE_MAX_DEPTH + 1];
+	int depth;
+	int loop;		/* a branch was cut (loop or too deep) */
+	int toolarge;
+	int disabled;		/* a disabled user was reached */
+	int error;
+};
+
+static void	resolve_target(struct resolve *r, const char *target);
+
+static void
+resolve_add(struct resolve *r, const char *address, int local)
+{
+	struct db_targets *t = r->t;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strcasecmp(t->v[i].address, address) == 0)
+			return;
+	if (t->n >= RESOLVE_MAX_TARGETS) {
+		r->toolarge = 1;
+		return;
+	}
+	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
+	t->v[t->n].address = xstrdup(address);
+	t->v[t->n].local = local;
+	t->n++;
+}
+
+/* alias_targets - all targets of address, malloc'd; 0/-1. */
+static int
+alias_targets(struct db *db, const char *address, char ***v_r, size_t *n_r)
+{
+	sqlite3_stmt *st;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	st = db_stmt(db, "SELECT target FROM aliases WHERE address = ? "
+	    "ORDER BY target");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		db_sqlerr(db, "alias lookup");
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return -1;
+	}
+	*v_r = v;
+	*n_r = n;
+	return 0;
+}
+
+/* user_lookup - 1 with the stored address and enabled flag, 0, -1. */
+static int
+user_lookup(struct db *db, const char *address, char **addr_r,
+    int *enabled_r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = db_stmt(db, "SELECT address, enabled FROM users "
+	    "WHERE address = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*addr_r = xstrdup((const char *)sqlite3_column_text(st, 0));
+		*enabled_r = sqlite3_column_int(st, 1);
+	} else if (rc != SQLITE_DONE)
+		db_sqlerr(db, "user lookup");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* resolve_alias - expand the targets of alias address (pushed on the path). */
+static void
+resolve_alias(struct resolve *r, const char *address)
+{
+	char **v;
+	size_t n;
+
+	if (alias_targets(r->db, address, &v, &n) < 0) {
+		r->error = 1;
+		return;
+	}
+	if (n > 0 && r->depth >= RESOLVE_MAX_DEPTH) {
+		r->loop = 1;
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		n = 0;
+	}
+	r->path[r->depth++] = address;
+	for (size_t i = 0; i < n; i++) {
+		if (!r->error && !r->toolarge)
+			resolve_target(r, v[i]);
+		free(v[i]);
+	}
+	free(v);
+	r->depth--;
+}
+
+/* resolve_target - one target of an alias or catch-all. */
+static void
+resolve_target(struct resolve *r, const char *target)
+{
+	const char *at = strrchr(target, '@');
+	char *stored = NULL;
+	int rc, enabled;
+
+	for (int i = 0; i < r->depth; i++) {
+		if (strcasecmp(r->path[i], target) == 0) {
+			r->loop = 1;
+			return;
+		}
+	}
+	if (at == NULL || (rc = db_is_local_domain(r->db, at + 1)) == 0) {
+		resolve_add(r, target, 0);
+		return;
+	}
+	if (rc < 0 || (rc = user_lookup(r->db, target, &stored,
+	    &enabled)) < 0) {
+		r->error = 1;
+		return;
+	}
+	if (rc == 1) {
+		if (enabled)
+			resolve_add(r, stored, 1);
+		else
+			r->disabled = 1;
+		free(stored);
+		return;
+	}
+	resolve_alias(r, target);	/* no rows if not an alias: skipped */
+}
+
+static enum db_resolve
+resolve_result(struct resolve *r)
+{
+	if (r->error || r->toolarge || r->t->n == 0)
+		db_targets_free(r->t);
+	if (r->error)
+		return DB_RESOLVE_ERROR;
+	if (r->toolarge) {
+		db_seterr(r->db, "alias expansion exceeds %d targets",
+		    RESOLVE_MAX_TARGETS);
+		return DB_RESOLVE_LOOP;
+	}
+	if (r->t->n > 0)
+		return DB_RESOLVE_OK;
+	if (r->loop)
+		return DB_RESOLVE_LOOP;
+	return r->disabled ? DB_RESOLVE_DISABLED : DB_RESOLVE_UNKNOWN;
+}
+
+/* resolve_start - the address itself: user, alias, catch-all (if allowed). */
+static enum db_resolve
+resolve_start(struct resolve *r, const char *address, int catchall)
+{
+	struct db_domain d;
+	char *local, *domain, *stored = NULL;
+	int rc, enabled;
+
+	if (db_split_address(address, &local, &domain) < 0)
+		return DB_RESOLVE_NOTLOCAL;
+	free(local);
+	rc = db_domain_get(r->db, domain, &d);
+	free(domain);
+	if (rc <= 0)
+		return rc == 0 ? DB_RESOLVE_NOTLOCAL : DB_RESOLVE_ERROR;
+	if ((rc = user_lookup(r->db, address, &stored, &enabled)) == 1) {
+		if (enabled)
+			resolve_add(r, stored, 1);
+		else
+			r->disabled = 1;
+		free(stored);
+	} else if (rc == 0 && (rc = db_is_alias(r->db, address)) == 1)
+		resolve_alias(r, address);
+	else if (rc == 0 && catchall && d.catchall) {
+		r->path[r->depth++] = address;
+		resolve_target(r, d.catchall);
+		r->depth--;
+	}
+	if (rc < 0)
+		r->error = 1;
+	db_domain_free(&d);
+	return resolve_result(r);
+}
+
+enum db_resolve
+db_resolve(struct db *db, const char *address, struct db_targets *t_r)
+{
+	struct resolve r;
+
+	memset(&r, 0, sizeof(r));
+	memset(t_r, 0, sizeof(*t_r));
+	r.db = db;
+	r.t = t_r;
+	return resolve_start(&r, address, 1);
+}
+
+void
+db_targets_free(struct db_targets *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].address);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+int
+db_sender_allowed(struct db *db, const char *user, const char *sender)
+{
+	struct db_targets t;
+	struct resolve r;
+	int rc, found = 0;
+
+	if (strcasecmp(user, sender) == 0)
+		return 1;
+	/* only an alias may stand for a user: not another user, and not the
+	 * catch-all, which would let anyone use any address of the domain */
+	switch ((rc = db_is_user(db, sender))) {
+	case 0:
+		break;
+	case 1:
+		return 0;
+	default:
+		return -1;
+	}
+	memset(&r, 0, sizeof(r));
+	memset(&t, 0, sizeof(t));
+	r.db = db;
+	r.t = &t;
+	if (resolve_start(&r, sender, 0) == DB_RESOLVE_ERROR)
+		return -1;
+	for (size_t i = 0; i < t.n; i++)
+		if (t.v[i].local && strcasecmp(t.v[i].address, user) == 0)
+			found = 1;
+	db_targets_free(&t);
+	return found;
+}

@@ -1,0 +1,362 @@
+/*
+ * settings - the mail settings kept in the config database.
+ *
+ * Every setting is defined once, in setting_defs[], with its type, default,
+ * bounds and one line of documentation (`onebox settings` prints them).
+ * Values are validated and normalised when set (sizes and integers as
+ * decimal, booleans as yes/no, CIDR lists space-separated), so readers
+ * never parse anything but a number or a list.
+ *
+ * Readers get cached values; the cache is dropped when this handle writes
+ * and when PRAGMA data_version shows that another connection committed.
+ * A stored value that no longer validates (bounds changed in an upgrade,
+ * hand edits) is ignored in favour of the default, with a warning.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "log.h"
+#include "str.h"
+#include "db-int.h"
+
+#define KB	((int64_t)1024)
+#define MB	(1024 * KB)
+#define GB	(1024 * MB)
+
+const struct setting_def setting_defs[] = {
+	{ "max_message_size", SET_SIZE, "26214400", KB, 2 * GB,
+	  "largest message accepted, in bytes (K/M/G suffixes allowed)" },
+	{ "max_recipients", SET_INT, "100", 1, 10000,
+	  "recipients accepted per message" },
+	{ "smtp_max_connections", SET_INT, "500", 1, 100000,
+	  "simultaneous SMTP connections, all listeners together" },
+	{ "smtp_max_connections_per_ip", SET_INT, "20", 1, 10000,
+	  "simultaneous SMTP connections from one client address" },
+	{ "smtp_idle_timeout", SET_INT, "300", 5, 3600,
+	  "seconds an SMTP client may stay silent" },
+	{ "smtp_session_timeout", SET_INT, "1800", 10, 86400,
+	  "seconds an SMTP session may last in total" },
+	{ "smtp_max_commands_before_mail", SET_INT, "50", 5, 10000,
+	  "NOOP/RSET/VRFY/HELP-like commands allowed per session outside "
+	  "transactions" },
+	{ "smtp_max_errors", SET_INT, "10", 1, 1000,
+	  "error replies before the SMTP session is closed" },
+	{ "trusted_networks", SET_CIDRS, "", 0, 0,
+	  "client networks (CIDR, space or comma separated) that may relay "
+	  "without authentication" },
+	{ "auth_fail_delay_ms", SET_INT, "2000", 0, 60000,
+	  "delay before answering a failed authentication, in milliseconds" },
+	{ "auth_max_failures", SET_INT, "10", 1, 1000,
+	  "failed authentications from one address before it is throttled" },
+	{ "auth_throttle_seconds", SET_INT, "900", 1, 86400,
+	  "seconds an address stays throttled after too many failures" },
+	{ "pop3_idle_timeout", SET_INT, "600", 30, 7200,
+	  "seconds a POP3 client may stay silent" },
+	{ NULL, SET_INT, NULL, 0, 0, NULL },
+};
+
+static size_t
+setting_count(void)
+{
+	size_t n = 0;
+
+	while (setting_defs[n].name)
+		n++;
+	return n;
+}
+
+const struct setting_def *
+setting_find(const char *name)
+{
+	for (const struct setting_def *d = setting_defs; d->name; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+/* fmt_bound - a bound as text, with a K/M/G suffix for sizes. */
+static void
+fmt_bound(const struct setting_def *d, int64_t v, char *out, size_t len)
+{
+	if (d->type == SET_SIZE && v > 0 && v % GB == 0)
+		snprintf(out, len, "%" PRId64 "G", v / GB);
+	else if (d->type == SET_SIZE && v > 0 && v % MB == 0)
+		snprintf(out, len, "%" PRId64 "M", v / MB);
+	else if (d->type == SET_SIZE && v > 0 && v % KB == 0)
+		snprintf(out, len, "%" PRId64 "K", v / KB);
+	else
+		snprintf(out, len, "%" PRId64, v);
+}
+
+static int
+parse_number(const struct setting_def *d, const char *s, int64_t *v_r)
+{
+	uint64_t u;
+	char *end;
+	long long v;
+
+	if (d->type == SET_SIZE) {
+		if (str_size_parse(s, &u) < 0 || u > INT64_MAX)
+			return -1;
+		*v_r = (int64_t)u;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end)
+		return -1;
+	*v_r = v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s)
+{
+	static const char *const yes[] = { "yes", "true", "1", "on" };
+	static const char *const no[] = { "no", "false", "0", "off" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* cidr_valid - "addr" or "addr/len", IPv4 or IPv6. */
+static int
+cidr_valid(const char *tok)
+{
+	unsigned char bin[16];
+	char host[64];
+	const char *slash = strchr(tok, '/');
+	size_t hlen = slash ? (size_t)(slash - tok) : strlen(tok);
+	uint64_t len;
+	int max;
+
+	if (hlen == 0 || hlen >= sizeof(host))
+		return 0;
+	memcpy(host, tok, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, bin) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, host, bin) == 1)
+		max = 128;
+	else
+		return 0;
+	if (slash == NULL)
+		return 1;
+	return str_to_u64(slash + 1, &len) == 0 && len <= (uint64_t)max;
+}
+
+/* parse_cidrs - validate a list; *norm_r is the space-joined list. */
+static int
+parse_cidrs(const struct setting_def *d, const char *s, char **norm_r,
+    char *err, size_t errlen)
+{
+	struct buf b = BUF_INIT;
+	char *copy = xstrdup(s), *save = NULL;
+
+	buf_adds(&b, "");
+	for (char *tok = strtok_r(copy, " \t,", &save); tok;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		if (!cidr_valid(tok)) {
+			snprintf(err, errlen, "%s: '%s' is not an IPv4 or "
+			    "IPv6 network (like 192.168.1.0/24)", d->name, tok);
+			free(copy);
+			buf_free(&b);
+			return -1;
+		}
+		buf_printf(&b, "%s%s", b.len ? " " : "", tok);
+	}
+	free(copy);
+	*norm_r = b.data;
+	return 0;
+}
+
+/* setting_parse - validate value for d; *norm_r is malloc'd canonical text. */
+static int
+setting_parse(const struct setting_def *d, const char *value, char **norm_r,
+    char *err, size_t errlen)
+{
+	char lo[32], hi[32];
+	int64_t v;
+	int b;
+
+	switch (d->type) {
+	case SET_STRING:
+		*norm_r = xstrdup(value);
+		return 0;
+	case SET_CIDRS:
+		return parse_cidrs(d, value, norm_r, err, errlen);
+	case SET_BOOL:
+		if ((b = parse_bool(value)) < 0) {
+			snprintf(err, errlen, "%s: must be yes or no", d->name);
+			return -1;
+		}
+		*norm_r = xstrdup(b ? "yes" : "no");
+		return 0;
+	case SET_INT:
+	case SET_SIZE:
+		break;
+	}
+	fmt_bound(d, d->min, lo, sizeof(lo));
+	fmt_bound(d, d->max, hi, sizeof(hi));
+	if (parse_number(d, value, &v) < 0) {
+		snprintf(err, errlen, "%s: '%s' is not %s", d->name, value,
+		    d->type == SET_SIZE ? "a size (like 25M)" : "a number");
+		return -1;
+	}
+	if (v < d->min || v > d->max) {
+		snprintf(err, errlen, "%s: must be between %s and %s",
+		    d->name, lo, hi);
+		return -1;
+	}
+	*norm_r = xasprintf("%" PRId64, v);
+	return 0;
+}
+
+void
+db_settings_invalidate(struct db *db)
+{
+	for (size_t i = 0; i < db->ncache; i++) {
+		free(db->cache[i]);
+		db->cache[i] = NULL;
+	}
+	db->cache_valid = 0;
+}
+
+/* settings_store - keep a value read from the table, if it still validates */
+static void
+settings_store(struct db *db, const char *name, const char *value)
+{
+	const struct setting_def *d = setting_find(name);
+	char err[256], *norm;
+
+	if (d == NULL)
+		return;		/* from a newer version, or removed */
+	if (setting_parse(d, value, &norm, err, sizeof(err)) < 0) {
+		log_warnx("config db: ignoring stored setting: %s", err);
+		return;
+	}
+	db->cache[d - setting_defs] = norm;
+}
+
+/* settings_load - (re)fill the cache when stale; on error use defaults. */
+static void
+settings_load(struct db *db)
+{
+	sqlite3_stmt *st;
+	int64_t dv = db_data_version(db);
+	int rc;
+
+	if (db->cache == NULL) {
+		db->ncache = setting_count();
+		db->cache = xcalloc(db->ncache, sizeof(*db->cache));
+	}
+	if (db->cache_valid && dv == db->dv_cache)
+		return;
+	db_settings_invalidate(db);
+	if ((st = db_stmt(db, "SELECT name, value FROM settings")) == NULL)
+		return;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		settings_store(db, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("config db: reading settings: %s",
+		    sqlite3_errmsg(db->sq));
+		db_settings_invalidate(db);
+		return;
+	}
+	db->cache_valid = 1;
+	db->dv_cache = dv;
+}
+
+int
+db_setting_set(struct db *db, const char *name, const char *value,
+    const char **error_r)
+{
+	const struct setting_def *d = setting_find(name);
+	const char *args[2];
+	char *norm;
+	int r;
+
+	if (d == NULL) {
+		*error_r = db_seterr(db, "unknown setting '%s'", name);
+		return -1;
+	}
+	if (setting_parse(d, value, &norm, db->err, sizeof(db->err)) < 0) {
+		*error_r = db->err;
+		return -1;
+	}
+	args[0] = d->name;
+	args[1] = norm;
+	r = db_exec(db, "INSERT OR REPLACE INTO settings (name, value) "
+	    "VALUES (?, ?)", 2, args);
+	free(norm);
+	db_settings_invalidate(db);
+	if (r < 0)
+		*error_r = db->err;
+	return r;
+}
+
+int
+db_setting_reset(struct db *db, const char *name, const char **error_r)
+{
+	const struct setting_def *d = setting_find(name);
+
+	if (d == NULL) {
+		*error_r = db_seterr(db, "unknown setting '%s'", name);
+		return -1;
+	}
+	db_settings_invalidate(db);
+	if (db_exec(db, "DELETE FROM settings WHERE name = ?", 1,
+	    &d->name) < 0) {
+		*error_r = db->err;
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+db_setting_str(struct db *db, const char *name)
+{
+	const struct setting_def *d = setting_find(name);
+	const char *v;
+
+	if (d == NULL) {
+		log_warnx("config db: unknown setting '%s'", name);
+		return "";
+	}
+	settings_load(db);
+	v = db->cache[d - setting_defs];
+	return v ? v : d->def;
+}
+
+int64_t
+db_setting_int(struct db *db, const char *name)
+{
+	const struct setting_def *d = setting_find(name);
+	const char *v = db_setting_str(db, name);
+
+	if (d == NULL)
+		return 0;
+	switch (d->type) {
+	case SET_BOOL:
+		return parse_bool(v) == 1;
+	case SET_INT:
+	case SET_SIZE:
+		return strtoll(v, NULL, 10);
+	default:
+		log_warnx("config db: setting '%s' is not a number", name);
+		return 0;
+	}
+}

@@ -1,0 +1,254 @@
+/*
+ * ctl-user - `onebox user ...`.
+ *
+ * Users of a system domain, and users added with --system-user, log in with
+ * their Unix password through PAM: no password is asked for them, and their
+ * local part should be a Unix login (a missing one is only warned about:
+ * the account may be created later).
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "db.h"
+#include "ctl.h"
+
+/* user_hash - read a password and hash it; malloc'd. */
+static char *
+user_hash(struct ctl *c, const char *address)
+{
+	char *pw = ctl_read_password(c, address), *h;
+
+	h = db_hash_password(pw);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	if (h == NULL)
+		ctl_fail(c, "cannot hash the password (libcrypt)");
+	return h;
+}
+
+static void
+check_unix_login(const char *address)
+{
+	char *local = xstrndup(address, (size_t)(strrchr(address, '@') -
+	    address));
+
+	if (getpwnam(local) == NULL)
+		fprintf(stderr, "onebox: warning: no Unix account '%s': %s "
+		    "cannot log in until it exists\n", local, address);
+	free(local);
+}
+
+/* user_precheck - fail early (before asking a password); 1 if the domain
+ * is a system domain. */
+static int
+user_precheck(struct ctl *c, struct db *db, const char *addr)
+{
+	const char *dom = strrchr(addr, '@') + 1;
+	struct db_domain d;
+	struct db_user u;
+	int r, system;
+
+	if ((r = db_domain_get(db, dom, &d)) < 0)
+		ctl_fail(c, "%s", db_errmsg(db));
+	if (r == 0)
+		ctl_fail(c, "domain %s does not exist; add it with: onebox "
+		    "domain add %s", dom, dom);
+	system = d.system;
+	db_domain_free(&d);
+	if ((r = db_user_get(db, addr, &u)) < 0)
+		ctl_fail(c, "%s", db_errmsg(db));
+	db_user_free(&u);
+	if (r == 1)
+		ctl_fail(c, "user %s already exists", addr);
+	return system;
+}
+
+static int
+user_add(struct ctl *c, int argc, char **argv)
+{
+	const char *address = NULL, *quota = NULL, *err;
+	int pam = 0;
+	uint64_t q = 0;
+	char *addr, *h;
+	struct db *db;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--system-user") == 0)
+			pam = 1;
+		else if (strcmp(argv[i], "--quota") == 0 && i + 1 < argc)
+			quota = argv[++i];
+		else if (argv[i][0] == '-' || address)
+			ctl_usage(c);
+		else
+			address = argv[i];
+	}
+	if (address == NULL)
+		ctl_usage(c);
+	addr = ctl_address(c, address);
+	if (quota)
+		q = ctl_quota(c, quota);
+	db = ctl_db(c);
+	if (user_precheck(c, db, addr))
+		pam = 1;
+	if (pam)
+		check_unix_login(addr);
+	h = pam ? xstrdup("") : user_hash(c, addr);
+	if (db_user_add(db, addr, h, q, &err) < 0)
+		ctl_fail(c, "%s", err);
+	printf("added user %s%s\n", addr, pam ? " (Unix login, PAM)" : "");
+	free(h);
+	free(addr);
+	return 0;
+}
+
+static int
+user_del(struct ctl *c, int argc, char **argv)
+{
+	const char *err;
+	char *addr;
+
+	ctl_nargs(c, argc, 1, 1);
+	addr = ctl_address(c, argv[0]);
+	if (db_user_del(ctl_db(c), addr, &err) < 0)
+		ctl_fail(c, "%s", err);
+	printf("deleted user %s (its mail stays on disk)\n", addr);
+	free(addr);
+	return 0;
+}
+
+static void
+user_line(const struct db_user *u, void *ctx)
+{
+	char q[32];
+
+	if (u->quota)
+		ctl_size_text(u->quota, q, sizeof(q));
+	else
+		strcpy(q, "unlimited");
+	printf("%s\t%s\t%s\t%s\n", u->address, q,
+	    u->enabled ? "enabled" : "disabled", u->system ? "pam" : "password");
+}
+
+static int
+user_list(struct ctl *c, int argc, char **argv)
+{
+	struct db *db;
+	char *d = NULL;
+
+	ctl_nargs(c, argc, 0, 1);
+	db = ctl_db(c);
+	if (argc == 1) {
+		d = ctl_domain(c, argv[0]);
+		ctl_domain_exists(c, d);
+	}
+	if (db_user_list(db, d, user_line, NULL) < 0)
+		ctl_fail(c, "%s", db_errmsg(db));
+	free(d);
+	return 0;
+}
+
+/* user_must_get - the user, or fail. */
+static void
+user_must_get(struct ctl *c, struct db *db, const char *addr,
+    struct db_user *u)
+{
+	int r = db_user_get(db, addr, u);
+
+	if (r < 0)
+		ctl_fail(c, "%s", db_errmsg(db));
+	if (r == 0)
+		ctl_fail(c, "user %s does not exist", addr);
+}
+
+static int
+user_passwd(struct ctl *c, int argc, char **argv)
+{
+	struct db_domain d;
+	struct db_user u;
+	struct db *db;
+	const char *err;
+	char *addr, *h;
+
+	ctl_nargs(c, argc, 1, 1);
+	addr = ctl_address(c, argv[0]);
+	db = ctl_db(c);
+	user_must_get(c, db, addr, &u);
+	if (db_domain_get(db, u.domain, &d) == 1 && d.system)
+		ctl_fail(c, "%s is a Unix account of system domain %s: change "
+		    "its password with passwd(1)", u.address, d.name);
+	db_domain_free(&d);
+	h = user_hash(c, u.address);
+	if (db_user_passwd(db, u.address, h, &err) < 0)
+		ctl_fail(c, "%s", err);
+	printf("changed password of %s\n", u.address);
+	db_user_free(&u);
+	free(h);
+	free(addr);
+	return 0;
+}
+
+static int
+user_quota(struct ctl *c, int argc, char **argv)
+{
+	const char *err;
+	char *addr, q[32];
+	uint64_t v;
+
+	ctl_nargs(c, argc, 2, 2);
+	addr = ctl_address(c, argv[0]);
+	v = ctl_quota(c, argv[1]);
+	if (db_user_quota(ctl_db(c), addr, v, &err) < 0)
+		ctl_fail(c, "%s", err);
+	if (v)
+		ctl_size_text(v, q, sizeof(q));
+	printf("quota of %s is %s\n", addr, v ? q : "unlimited");
+	free(addr);
+	return 0;
+}
+
+static int
+user_set_enabled(struct ctl *c, int argc, char **argv, int enabled)
+{
+	const char *err;
+	char *addr;
+
+	ctl_nargs(c, argc, 1, 1);
+	addr = ctl_address(c, argv[0]);
+	if (db_user_enable(ctl_db(c), addr, enabled, &err) < 0)
+		ctl_fail(c, "%s", err);
+	printf("%s user %s\n", enabled ? "enabled" : "disabled", addr);
+	free(addr);
+	return 0;
+}
+
+static int
+user_enable(struct ctl *c, int argc, char **argv)
+{
+	return user_set_enabled(c, argc, argv, 1);
+}
+
+static int
+user_disable(struct ctl *c, int argc, char **argv)
+{
+	return user_set_enabled(c, argc, argv, 0);
+}
+
+const struct ctl_verb ctl_user_verbs[] = {
+	{ "user", "add", "ADDRESS [--quota SIZE] [--system-user]",
+	  "add a mailbox (password from stdin or asked twice)", user_add },
+	{ "user", "del", "ADDRESS", "delete a user (mail stays on disk)",
+	  user_del },
+	{ "user", "list", "[DOMAIN]", "ADDRESS, quota, enabled|disabled, "
+	  "password|pam", user_list },
+	{ "user", "passwd", "ADDRESS", "set a new password", user_passwd },
+	{ "user", "quota", "ADDRESS SIZE", "set the quota (0 or none: "
+	  "unlimited)", user_quota },
+	{ "user", "enable", "ADDRESS", "allow login and delivery",
+	  user_enable },
+	{ "user", "disable", "ADDRESS", "refuse login and delivery",
+	  user_disable },
+	{ NULL, NULL, NULL, NULL, NULL },
+};

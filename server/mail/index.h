@@ -1,0 +1,129 @@
+/*
+ * index - the per-folder mailbox index read by POP3 and IMAP.
+ *
+ * One SQLite file per folder, "<folder dir>/onebox-index.db" (WAL mode,
+ * busy_timeout 5000 ms), holding:
+ *   meta(key, value)   uidvalidity, uidnext, highestmodseq, new_mtime,
+ *                      cur_mtime (nanoseconds; 0 = "rescan next time")
+ *   messages           uid, base, filename, size, vsize, internaldate,
+ *                      flags, keywords, modseq, envelope, bodystructure
+ *   expunged(uid, modseq)  for QRESYNC-like tracking
+ *
+ * The Maildir is the truth, the index a cache of it plus the UID mapping:
+ * index_sync() makes the index match the directory.  Flags live in the
+ * file names (":2,DFRST"); on a rebuild they are read back from there.
+ *
+ * UIDs (RFC 3501/9051) are assigned in delivery order and never reused:
+ * uidnext only grows.  UIDVALIDITY is time-based and strictly greater than
+ * any earlier one of the folder (remembered in "<folder>/onebox-uidvalidity"),
+ * so a rebuilt index (deleted or corrupt file) always gets a new one.
+ * MODSEQ (RFC 7162): every write transaction that changes something takes
+ * one new modseq = highestmodseq + 1 and stamps every row it touches.
+ *
+ * POP3 UIDL = index_msg.base, the unique part of the file name (before
+ * the first ',' or ':').  It is stable across sessions, restarts and index
+ * rebuilds, and unique within the mailbox.
+ *
+ * Quota: index_expunge() subtracts from the Maildir++ root's maildirsize.
+ * The root is the folder dir itself for INBOX, and its parent for a
+ * Maildir++ sub-folder (a folder dir whose last component starts with '.').
+ *
+ * Concurrency: several processes may open the same index; writes are
+ * serialized by SQLite (BEGIN IMMEDIATE), readers are never blocked (WAL).
+ * A struct mbox_index is for one thread.  The counters below (uidvalidity,
+ * uidnext, highestmodseq, count) are as of the last index_open(),
+ * index_sync() or change made through this handle.
+ */
+#ifndef ONEBOX_INDEX_H
+#define ONEBOX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define INDEX_FILE_NAME		"onebox-index.db"
+
+struct mbox_index;
+
+struct index_msg {
+	uint32_t uid;
+	char *base;		/* unique part of the file name = POP3 UIDL */
+	char *filename;		/* relative to the folder: "cur/x,S=1,W=2:2,S" */
+	uint64_t size;		/* file size (LF line ends) */
+	uint64_t vsize;		/* size with CRLF line ends (RFC822.SIZE) */
+	int64_t internaldate;	/* seconds since the epoch (file mtime) */
+	uint32_t flags;		/* IDX_* bits */
+	uint64_t modseq;
+};
+
+enum {
+	IDX_SEEN = 1,
+	IDX_ANSWERED = 2,
+	IDX_FLAGGED = 4,
+	IDX_DELETED = 8,
+	IDX_DRAFT = 16,
+	IDX_RECENT = 32,	/* reserved: session state, never stored */
+	IDX_STORED_FLAGS = 31
+};
+
+/*
+ * index_open - open (creating when missing) the index of a folder, and
+ * tmp/ new/ cur/ when missing.  A corrupt index file is renamed aside
+ * ("onebox-index.db.corrupt-<time>") and rebuilt, with a new UIDVALIDITY
+ * and a warning.  Does not sync: call index_sync().  0, or -1 with a
+ * static *error_r.
+ */
+int index_open(const char *folder_dir, struct mbox_index **ix_r,
+    const char **error_r);
+/* index_close - free the handle and NULL *ix; NULL is fine. */
+void index_close(struct mbox_index **ix);
+
+/*
+ * index_sync - make the index match new/ and cur/: unknown files get the
+ * next UIDs in delivery order (the time in the unique name, then the name);
+ * vanished files are removed and recorded in expunged; renamed files (same
+ * base, other ":2,..." flags) update flags and filename.  With
+ * move_new_to_cur, files in new/ are renamed into cur/ with ":2," appended
+ * (what POP3 and IMAP do when they open a mailbox).  Cheap when the
+ * directory mtimes have not changed.  One transaction.  0/-1.
+ */
+int index_sync(struct mbox_index *ix, int move_new_to_cur);
+
+uint32_t index_uidvalidity(struct mbox_index *ix);
+uint32_t index_uidnext(struct mbox_index *ix);
+uint64_t index_highestmodseq(struct mbox_index *ix);
+uint32_t index_count(struct mbox_index *ix);
+/* index_dir - the folder directory (owned by the handle). */
+const char *index_dir(struct mbox_index *ix);
+
+/* index_list - all messages by ascending UID, malloc'd; free with
+ * index_msgs_free().  *msgs_r is NULL when n is 0.  0/-1. */
+int index_list(struct mbox_index *ix, struct index_msg **msgs_r, size_t *n_r);
+/* index_get - one message by UID into *m_r (free with index_msg_clear());
+ * 0, 1 if there is no such UID, -1 on error. */
+int index_get(struct mbox_index *ix, uint32_t uid, struct index_msg *m_r);
+void index_msg_clear(struct index_msg *m);
+void index_msgs_free(struct index_msg *msgs, size_t n);
+
+/*
+ * index_set_flags - set a message's stored flags (IDX_STORED_FLAGS bits;
+ * others ignored): renames the file to carry them (":2," + letters in ASCII
+ * order, unknown letters such as keywords kept; a file in new/ moves to
+ * cur/), then bumps its modseq.  Unchanged flags: nothing done.  0, or -1
+ * (no such UID, or the file is gone: sync and retry).
+ */
+int index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags);
+
+/*
+ * index_expunge - unlink the messages' files, remove their rows and record
+ * them in expunged, in one transaction; unknown UIDs are skipped.  The
+ * removed sizes are subtracted from the Maildir++ root's quota.  0/-1.
+ */
+int index_expunge(struct mbox_index *ix, const uint32_t *uids, size_t n);
+
+/* index_msg_path - malloc'd full path of the message file. */
+char *index_msg_path(struct mbox_index *ix, const struct index_msg *m);
+
+/* index_name_flags - IDX_* flags from a file name's ":2,..." suffix. */
+uint32_t index_name_flags(const char *filename);
+
+#endif

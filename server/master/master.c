@@ -1,0 +1,443 @@
+/*
+ * master - root process of oneboxd.
+ *
+ * Start: read the config, make the data directory, create or migrate the
+ * config DB (in a child running as the service user, so that its files
+ * belong to that user), load TLS (a self-signed certificate is made when
+ * none is configured), bind every listener, fork the services.
+ *
+ * Then supervise: a service that dies is logged and restarted (after
+ * 200 ms, backing off to 5 s if it keeps dying).  SIGHUP re-reads the config
+ * and the certificates: listeners are re-bound as needed and every service
+ * is replaced by a fresh one, while the old one finishes its sessions.
+ * SIGTERM stops the services (each finishes or answers 421 what it has open)
+ * and exits 0.
+ */
+#include "master.h"
+#include "service.h"
+#include "buf.h"
+#include "db.h"
+#include "ev.h"
+#include "log.h"
+#include "net.h"
+#include "str.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_RETIRED 64
+#define STOP_GRACE_MS 15000
+
+struct slot {
+	const char *name;
+	int root;
+	int (*main)(struct svc_env *env);
+	int wanted;
+	pid_t pid;
+	uint64_t started;
+	uint64_t backoff;
+	struct ev_timer respawn;
+};
+
+static struct {
+	const char *path;
+	struct conf conf;
+	struct svc_env env;
+	struct ev_loop *loop;
+	int stopping;
+	pid_t retired[MAX_RETIRED];
+	struct ev_timer kill_timer;
+} M;
+
+/* pop3d is linked in only when the POP3 service exists. */
+int pop3d_main(struct svc_env *env) __attribute__((weak));
+
+static struct slot slots[] = {
+	{ "authd", 1, authd_main, 0, 0, 0, 0, { 0 } },
+	{ "smtpd", 0, smtpd_main, 0, 0, 0, 0, { 0 } },
+	{ "pop3d", 0, NULL, 0, 0, 0, 0, { 0 } },
+};
+#define NSLOTS (sizeof(slots) / sizeof(slots[0]))
+
+static int
+has_listeners(const struct conf *c, enum conf_service a, enum conf_service b, enum conf_service d)
+{
+	return c->listen[a].n || c->listen[b].n || c->listen[d].n;
+}
+
+static void
+master_wanted(void)
+{
+	const struct conf *c = &M.conf;
+	slots[0].wanted = 1;
+	slots[1].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
+	slots[2].main = pop3d_main;
+	slots[2].wanted = slots[2].main != NULL && (c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n);
+}
+
+static void
+mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		fatal("mkdir %s", path);
+	if (geteuid() == 0 && chown(path, uid, gid) < 0)
+		fatal("chown %s", path);
+	if (chmod(path, mode) < 0)
+		fatal("chmod %s", path);
+}
+
+static void
+master_dirs(void)
+{
+	const struct conf *c = &M.conf;
+	char p[4096];
+	uid_t u = M.env.uid;
+	gid_t g = M.env.gid;
+
+	mkdir_owned(c->data_dir, 0755, u, g);
+	snprintf(p, sizeof(p), "%s/mail", c->data_dir);
+	mkdir_owned(p, 0700, u, g);
+	snprintf(p, sizeof(p), "%s/queue", c->data_dir);
+	mkdir_owned(p, 0700, u, g);
+	snprintf(p, sizeof(p), "%s/tls", c->data_dir);
+	mkdir_owned(p, 0755, 0, 0);
+	snprintf(p, sizeof(p), "%s/run", c->data_dir);
+	mkdir_owned(p, 0750, 0, g);
+}
+
+/* master_db_init - create/migrate the DB as the service user. */
+static void
+master_db_init(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		fatal("fork");
+	if (pid == 0) {
+		struct db *db;
+		const char *err;
+		svc_drop_privs(&M.env, "db-init");
+		if (db_open(M.env.db_path, DB_READWRITE, &db, &err) < 0) {
+			log_warnx("%s: %s", M.env.db_path, err);
+			_exit(1);
+		}
+		db_close(&db);
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fatalx("cannot open the config database %s", M.env.db_path);
+}
+
+static SSL_CTX *
+master_tls(const struct conf *c)
+{
+	char cert[4096], key[4096], *err = NULL;
+
+	if (c->tls_cert[0]) {
+		str_lcpy(cert, c->tls_cert, sizeof(cert));
+		str_lcpy(key, c->tls_key, sizeof(key));
+	} else {
+		snprintf(cert, sizeof(cert), "%s/tls/cert.pem", c->data_dir);
+		snprintf(key, sizeof(key), "%s/tls/key.pem", c->data_dir);
+		if (access(cert, F_OK) < 0 || access(key, F_OK) < 0) {
+			if (tls_make_selfsigned(cert, key, c->hostname, &err) < 0) {
+				log_warnx("self-signed certificate: %s", err);
+				free(err);
+				return NULL;
+			}
+			log_info("made a self-signed certificate for %s in %s", c->hostname, cert);
+		}
+	}
+	SSL_CTX *ctx = tls_server_ctx(cert, key, &err);
+	if (ctx == NULL) {
+		log_warnx("TLS: %s", err);
+		free(err);
+	}
+	return ctx;
+}
+
+/* master_bind - listeners for conf c, reusing any in old that match. */
+static int
+master_bind(const struct conf *c, struct listener *old, size_t nold, struct listener **ls_r, size_t *n_r)
+{
+	struct listener *ls = NULL;
+	size_t n = 0;
+
+	for (int s = 0; s < SVC__COUNT; s++) {
+		for (size_t i = 0; i < c->listen[s].n; i++) {
+			const struct conf_addr *a = &c->listen[s].v[i];
+			int fd = -1;
+			for (size_t j = 0; j < nold; j++)
+				if (old[j].fd >= 0 && old[j].svc == (enum conf_service)s &&
+				    old[j].addr.port == a->port && strcmp(old[j].addr.host, a->host) == 0) {
+					fd = old[j].fd;
+					old[j].fd = -1;
+				}
+			if (fd < 0) {
+				char *err;
+				if ((fd = net_listen(a->host, a->port, &err)) < 0) {
+					log_warnx("%s: %s", conf_service_key(s), err);
+					free(err);
+					for (size_t k = 0; k < n; k++)
+						close(ls[k].fd);
+					free(ls);
+					return -1;
+				}
+			}
+			ls = xrealloc(ls, (n + 1) * sizeof(*ls));
+			ls[n++] = (struct listener){ (enum conf_service)s, *a, fd };
+		}
+	}
+	*ls_r = ls;
+	*n_r = n;
+	return 0;
+}
+
+static void
+master_spawn(struct slot *sl)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		log_warn("fork %s", sl->name);
+		ev_timer_add(M.loop, &sl->respawn, 1000);
+		return;
+	}
+	if (pid == 0) {
+		svc_setup_child(sl->name);
+		if (!sl->root)
+			svc_drop_privs(&M.env, sl->name);
+		_exit(sl->main(&M.env));
+	}
+	sl->pid = pid;
+	sl->started = ev_clock_ms();
+	log_info("started %s pid=%d", sl->name, (int)pid);
+}
+
+static void
+master_respawn(void *arg)
+{
+	struct slot *sl = arg;
+	if (!M.stopping && sl->wanted && sl->pid == 0)
+		master_spawn(sl);
+}
+
+static void
+retire(pid_t pid)
+{
+	for (int i = 0; i < MAX_RETIRED; i++)
+		if (M.retired[i] == 0) {
+			M.retired[i] = pid;
+			return;
+		}
+	kill(pid, SIGKILL);
+}
+
+static int
+children_left(void)
+{
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (slots[i].pid)
+			return 1;
+	for (int i = 0; i < MAX_RETIRED; i++)
+		if (M.retired[i])
+			return 1;
+	return 0;
+}
+
+static void
+master_reaped(pid_t pid, int st)
+{
+	char why[64];
+
+	if (WIFSIGNALED(st))
+		snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(st));
+	else
+		snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(st));
+	for (int i = 0; i < MAX_RETIRED; i++)
+		if (M.retired[i] == pid) {
+			M.retired[i] = 0;
+			log_debug("retired process %d ended (%s)", (int)pid, why);
+			return;
+		}
+	for (size_t i = 0; i < NSLOTS; i++) {
+		struct slot *sl = &slots[i];
+		if (sl->pid != pid)
+			continue;
+		sl->pid = 0;
+		if (M.stopping) {
+			log_info("%s pid=%d stopped (%s)", sl->name, (int)pid, why);
+			return;
+		}
+		uint64_t lived = ev_clock_ms() - sl->started;
+		sl->backoff = lived < 2000 ? (sl->backoff ? sl->backoff * 2 : 200) : 200;
+		if (sl->backoff > 5000)
+			sl->backoff = 5000;
+		log_warnx("%s pid=%d died (%s); restarting in %llu ms", sl->name, (int)pid, why,
+		    (unsigned long long)sl->backoff);
+		ev_timer_add(M.loop, &sl->respawn, sl->backoff);
+		return;
+	}
+}
+
+static void
+on_sigchld(int signo, void *arg)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		master_reaped(pid, st);
+	if (M.stopping && !children_left())
+		ev_stop(M.loop);
+}
+
+static void
+master_kill_all(void *arg)
+{
+	log_warnx("services did not stop in time; killing them");
+	for (size_t i = 0; i < NSLOTS; i++)
+		if (slots[i].pid)
+			kill(slots[i].pid, SIGKILL);
+	for (int i = 0; i < MAX_RETIRED; i++)
+		if (M.retired[i])
+			kill(M.retired[i], SIGKILL);
+}
+
+static void
+on_sigterm(int signo, void *arg)
+{
+	if (M.stopping)
+		return;
+	log_info("signal %d: stopping", signo);
+	M.stopping = 1;
+	for (size_t i = 0; i < NSLOTS; i++) {
+		ev_timer_del(M.loop, &slots[i].respawn);
+		if (slots[i].pid)
+			kill(slots[i].pid, SIGTERM);
+	}
+	for (int i = 0; i < MAX_RETIRED; i++)
+		if (M.retired[i])
+			kill(M.retired[i], SIGTERM);
+	ev_timer_init(&M.kill_timer, master_kill_all, NULL);
+	ev_timer_add(M.loop, &M.kill_timer, STOP_GRACE_MS);
+	if (!children_left())
+		ev_stop(M.loop);
+}
+
+static void
+on_sighup(int signo, void *arg)
+{
+	struct conf nc;
+	struct listener *ls;
+	size_t n;
+	char *err;
+
+	log_info("SIGHUP: reloading %s", M.path);
+	if (conf_load(M.path, &nc, &err) < 0) {
+		log_warnx("reload failed, keeping the running config: %s", err);
+		free(err);
+		return;
+	}
+	SSL_CTX *ctx = master_tls(&nc);
+	if (ctx == NULL) {
+		log_warnx("reload failed (TLS), keeping the running config");
+		conf_free(&nc);
+		return;
+	}
+	if (master_bind(&nc, M.env.listeners, M.env.nlisteners, &ls, &n) < 0) {
+		log_warnx("reload failed (listeners), keeping the running config");
+		SSL_CTX_free(ctx);
+		conf_free(&nc);
+		return;
+	}
+	for (size_t i = 0; i < M.env.nlisteners; i++)
+		if (M.env.listeners[i].fd >= 0)
+			close(M.env.listeners[i].fd);
+	free(M.env.listeners);
+	M.env.listeners = ls;
+	M.env.nlisteners = n;
+	SSL_CTX_free(M.env.tls);
+	M.env.tls = ctx;
+	conf_free(&M.conf);
+	M.conf = nc;
+	M.env.conf = &M.conf;
+	log_setlevel(log_level_parse(M.conf.log_level));
+	master_wanted();
+	for (size_t i = 0; i < NSLOTS; i++) {
+		struct slot *sl = &slots[i];
+		if (sl->pid) {
+			kill(sl->pid, SIGTERM);
+			retire(sl->pid);
+			sl->pid = 0;
+		}
+		if (sl->wanted)
+			master_spawn(sl);
+	}
+}
+
+static void
+master_user(void)
+{
+	if (geteuid() != 0) {
+		M.env.uid = geteuid();
+		M.env.gid = getegid();
+		return;
+	}
+	struct passwd *pw = getpwnam(M.conf.user);
+	if (pw == NULL)
+		fatalx("%s: user: '%s' does not exist; create it with: "
+		    "useradd --system --no-create-home --shell /usr/sbin/nologin %s",
+		    M.path, M.conf.user, M.conf.user);
+	if (pw->pw_uid == 0)
+		fatalx("%s: user: '%s' is root; the services must run unprivileged", M.path, M.conf.user);
+	M.env.uid = pw->pw_uid;
+	M.env.gid = pw->pw_gid;
+}
+
+int
+master_run(const char *path)
+{
+	char *err;
+
+	M.path = path;
+	if (conf_load(path, &M.conf, &err) < 0) {
+		fprintf(stderr, "oneboxd: %s\n", err);
+		return 1;
+	}
+	log_init("oneboxd", log_level_parse(M.conf.log_level), M.conf.log_syslog);
+	signal(SIGPIPE, SIG_IGN);
+	M.env.conf = &M.conf;
+	master_user();
+	M.env.db_path = xasprintf("%s/%s", M.conf.data_dir, DB_FILENAME);
+	M.env.auth_path = xasprintf("%s/run/auth.sock", M.conf.data_dir);
+	master_dirs();
+	master_db_init();
+	if ((M.env.tls = master_tls(&M.conf)) == NULL)
+		return 1;
+	if (master_bind(&M.conf, NULL, 0, &M.env.listeners, &M.env.nlisteners) < 0)
+		return 1;
+	M.loop = ev_new();
+	ev_signal(M.loop, SIGCHLD, on_sigchld, NULL);
+	ev_signal(M.loop, SIGTERM, on_sigterm, NULL);
+	ev_signal(M.loop, SIGINT, on_sigterm, NULL);
+	ev_signal(M.loop, SIGHUP, on_sighup, NULL);
+	master_wanted();
+	for (size_t i = 0; i < NSLOTS; i++) {
+		ev_timer_init(&slots[i].respawn, master_respawn, &slots[i]);
+		if (slots[i].wanted)
+			master_spawn(&slots[i]);
+	}
+	log_info("onebox ready: hostname=%s data_dir=%s", M.conf.hostname, M.conf.data_dir);
+	ev_run(M.loop);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,54 @@
+/*
+ * privsep - the privilege drop of every unprivileged child.
+ *
+ * Order matters (see OpenSMTPD's dispatcher.c): groups first, then gid,
+ * then uid, then check that root cannot be regained.
+ */
+#include "service.h"
+#include "log.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+void
+svc_drop_privs(const struct svc_env *env, const char *name)
+{
+	if (geteuid() != 0) {
+		log_debug("%s: not root, running as uid %d", name, (int)geteuid());
+		return;
+	}
+	if (setgroups(1, &env->gid) < 0)
+		fatal("%s: setgroups", name);
+	if (setresgid(env->gid, env->gid, env->gid) < 0)
+		fatal("%s: setresgid", name);
+	if (setresuid(env->uid, env->uid, env->uid) < 0)
+		fatal("%s: setresuid", name);
+	if (env->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		fatalx("%s: could regain root after dropping privileges", name);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		log_warn("%s: PR_SET_NO_NEW_PRIVS", name);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		log_warn("%s: PR_SET_DUMPABLE", name);
+}
+
+void
+svc_setup_child(const char *name)
+{
+	sigset_t none;
+
+	log_setproc(name);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	/* The master's death takes its children with it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+}

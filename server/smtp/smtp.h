@@ -1,0 +1,145 @@
+/*
+ * smtp - the SMTP server process (inbound MX on smtp_listen, submission on
+ * submission_listen with STARTTLS and submissions_listen with implicit TLS).
+ *
+ * Files: smtpd.c (process: listeners, limits, shutdown), smtp-session.c
+ * (the command table and state machine), smtp-auth.c (AUTH PLAIN/LOGIN),
+ * smtp-data.c (DATA: dot-unstuffing into a spool file), smtp-deliver.c
+ * (the one hand-off point of a finished message: recipients resolved to
+ * routes; today the only route is a local Maildir).
+ */
+#ifndef ONEBOX_SMTP_H
+#define ONEBOX_SMTP_H
+
+#include "addr.h"
+#include "auth-client.h"
+#include "commit.h"
+#include "conf.h"
+#include "db.h"
+#include "ev.h"
+#include "io.h"
+#include "smtp-parse.h"
+
+#include <stdint.h>
+
+#define SMTP_LINE_MAX 4096	/* command line, CRLF included */
+
+enum smtp_state {
+	SMTP_S_CONNECTED,	/* greeting sent, waiting for HELO/EHLO */
+	SMTP_S_READY,		/* HELO/EHLO done, no transaction */
+	SMTP_S_MAIL,		/* MAIL accepted */
+	SMTP_S_RCPT,		/* at least one RCPT accepted */
+	SMTP_S_DATA,		/* receiving the message */
+	SMTP_S_COMMIT,		/* message being made durable; input paused */
+	SMTP_S_AUTH,		/* SASL exchange or password check in progress */
+	SMTP_S_TLS,		/* STARTTLS handshake */
+	SMTP_S_CLOSING,		/* reply queued, closing */
+};
+
+struct smtp_rcpt {
+	char addr[ADDR_FORMAT_MAX];	/* as given (canonical form) */
+	struct db_targets targets;
+};
+
+struct smtpd;
+struct delivery;
+
+struct smtp_session {
+	uint64_t id;
+	struct smtpd *d;
+	struct io *io;
+	enum conf_service svc;
+	enum smtp_state state;
+	char ip[64];
+	int port;
+	char local_ip[64];
+	int local_port;
+	char helo[256];
+	int esmtp;
+	int tls;
+	char tls_desc[96];
+	int plaintext_ok;		/* passwords allowed without TLS here */
+	char *auth_user;		/* authenticated address */
+	uint32_t auth_req;
+	int auth_step;			/* AUTH LOGIN: 1 = want user, 2 = want password */
+	char auth_login_user[AUTH_USER_MAX + 1];
+	struct ev_timer delay_timer;	/* delayed reply after a failed login */
+	char delayed_reply[128];
+	uint64_t started_ms;
+	int cmds_before_mail;
+	int errors;
+	int shutting_down;
+
+	/* transaction */
+	struct mailaddr from;
+	char from_text[ADDR_FORMAT_MAX];
+	int smtputf8;
+	int body8;
+	uint64_t declared_size;
+	struct smtp_rcpt *rcpts;
+	size_t nrcpts;
+	char qid[17];
+
+	/* DATA */
+	int spool_fd;
+	uint64_t data_size;		/* bytes stored so far (LF line ends) */
+	uint64_t data_lines;		/* LF count, for the CRLF size */
+	int data_state;
+	int data_too_big;
+	struct buf data_out;		/* unstuffed bytes waiting to be written */
+	int data_err;
+
+	/* commit */
+	struct delivery *dlv;		/* smtp-deliver.c */
+	int gone;			/* the client left while committing */
+
+	struct smtp_session *next, *prev;
+};
+
+struct smtpd {
+	struct svc_env *env;
+	const struct conf *conf;
+	struct ev_loop *loop;
+	struct db *db;
+	struct auth_client *auth;
+	struct committer *committer;
+	SSL_CTX *tls;
+	struct smtp_session *sessions;
+	size_t nsessions;
+	int stopping;
+	char *mail_dir;
+	char *queue_dir;
+};
+
+/* smtpd.c */
+int smtpd_trusted(struct smtpd *d, const char *ip);
+void smtpd_session_gone(struct smtp_session *s);
+
+/* smtp-session.c */
+void smtp_session_start(struct smtpd *d, int fd, enum conf_service svc);
+void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void smtp_process(struct smtp_session *s);
+void smtp_transaction_reset(struct smtp_session *s);
+void smtp_session_close(struct smtp_session *s);
+void smtp_session_shutdown(struct smtp_session *s);
+void smtp_count_error(struct smtp_session *s);
+
+/* smtp-auth.c */
+void smtp_cmd_auth(struct smtp_session *s, const char *arg);
+void smtp_auth_line(struct smtp_session *s, char *line);
+int smtp_auth_allowed(struct smtp_session *s);
+
+/* smtp-data.c */
+int smtp_data_begin(struct smtp_session *s);
+/* smtp_data_feed - consume DATA bytes from the input; 1 when the final
+ * "." has been seen, 0 when more is needed. */
+int smtp_data_feed(struct smtp_session *s);
+void smtp_data_abort(struct smtp_session *s);
+
+/* smtp-deliver.c */
+/* smtp_rcpt_check - resolve a RCPT; 0 accepted (rcpt filled), or -1 with the reply sent. */
+int smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rcpt *r);
+/* smtp_deliver - hand the finished message on; replies when durable. */
+void smtp_deliver(struct smtp_session *s);
+
+#endif

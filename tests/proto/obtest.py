@@ -1,0 +1,669 @@
+"""obtest - the protocol-test harness: one real onebox instance per object.
+
+An `Onebox` owns a temporary directory (config file, data dir, log), starts
+`oneboxd -c onebox.conf` in the foreground from $ONEBOX_BUILD (default
+<repo>/build), runs the `onebox` CLI against the same config, and knows its
+listeners.  Everything it starts is stopped in `close()`, also when a test
+fails.  Nothing here touches the network beyond loopback: the config points
+dns_servers at a dead loopback port unless a test passes its own.
+
+Also here: `SMTPRaw`, a line-level SMTP client on a plain socket for tests
+that need exact control (pipelining, long lines, half-sent DATA), and small
+helpers to build messages and TLS contexts.
+"""
+
+import base64
+import os
+import pwd
+import re
+import secrets
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.abspath(os.environ.get("ONEBOX_BUILD") or os.path.join(REPO, "build"))
+ONEBOXD = os.path.join(BUILD, "oneboxd")
+ONEBOX = os.path.join(BUILD, "onebox")
+TEST_BASE = os.environ.get("ONEBOX_TEST_BASE", "/tmp/onebox-tests")
+HOSTNAME = "mail.onebox.test"
+IS_ROOT = os.geteuid() == 0
+DEAD_DNS = "127.0.0.1:9"        # discard port: nothing answers DNS there
+
+# Roles that speak SMTP in clear text first, and the implicit-TLS ones.
+PLAIN_SMTP_ROLES = ("smtp", "submission")
+TLS_SMTP_ROLES = ("submissions",)
+ALL_ROLES = ("smtp", "submission", "submissions", "imap", "imaps",
+             "pop3", "pop3s", "http", "https")
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
+
+
+def service_user():
+    """The unprivileged user the services run as in tests."""
+    if IS_ROOT:
+        try:
+            pwd.getpwnam("onebox")
+            return "onebox"
+        except KeyError:
+            return "nobody"
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+_used_ports = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_port(host="127.0.0.1"):
+    """A free port OUTSIDE the ephemeral range: a client's connect() can then
+    never pick it as its own source port (which, while the daemon is down
+    between a kill and a restart, could make a self-connected socket that
+    holds the port and stops the restarted daemon from binding it)."""
+    import random
+    lo, hi = _ephemeral_range()
+    candidates = (range(10000, lo) if lo - 10000 > 2000 else range(hi + 1, 65535))
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for _ in range(200):
+        port = random.choice(candidates)
+        if port in _used_ports:
+            continue
+        with socket.socket(fam, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _used_ports.add(port)
+        return port
+    raise RuntimeError("no free port found outside the ephemeral range")
+
+
+def fmt_addr(host, port):
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def client_tls_context(minimum=None, maximum=None):
+    """TLS client context for the self-signed certificate (no verification)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if minimum is not None:
+        ctx.minimum_version = minimum
+    if maximum is not None:
+        ctx.maximum_version = maximum
+    return ctx
+
+
+def make_message(sender="sender@example.org", to="alice@local.test", subject="test",
+                 body="Hello.\n", msgid=None, extra_headers=()):
+    """A small RFC 5322 message as str with CRLF line ends."""
+    msgid = msgid or "<%s@test.onebox>" % secrets.token_hex(8)
+    lines = ["From: <%s>" % sender, "To: <%s>" % to, "Subject: %s" % subject,
+             "Message-ID: %s" % msgid, "Date: Mon, 01 Jan 2024 00:00:00 +0000"]
+    lines += list(extra_headers)
+    text = "\r\n".join(lines) + "\r\n\r\n" + body.replace("\r\n", "\n").replace("\n", "\r\n")
+    return text
+
+
+QUEUED_RE = re.compile(r"queued as (\S+)")
+
+
+class Reply:
+    def __init__(self, code, lines):
+        self.code = code
+        self.lines = lines
+
+    @property
+    def text(self):
+        return "\n".join(self.lines)
+
+    @property
+    def enhanced(self):
+        """The enhanced status code (e.g. '5.1.1') of the first line, or None."""
+        if not self.lines:
+            return None
+        m = re.match(r"\d\d\d[ -](\d\.\d{1,3}\.\d{1,3})\b", self.lines[0])
+        return m.group(1) if m else None
+
+    def __repr__(self):
+        return "Reply(%r)" % self.lines
+
+    def __str__(self):
+        return self.text
+
+
+class SMTPClosed(Exception):
+    pass
+
+
+class SMTPRaw:
+    """Line-level SMTP client.  Every read has a timeout so that no test hangs."""
+
+    def __init__(self, host, port, timeout=10, tls=False, source=None, read_banner=True):
+        self.timeout = timeout
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
+        self.buf = b""
+        if tls:
+            self.starttls_wrap()
+        self.banner = self.reply() if read_banner else None
+
+    def starttls_wrap(self, ctx=None):
+        ctx = ctx or client_tls_context()
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=HOSTNAME)
+        if self.buf:
+            raise AssertionError("plaintext bytes buffered across STARTTLS: %r" % self.buf)
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    def cmd(self, line):
+        """Send one command line and return its Reply."""
+        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
+        return self.reply()
+
+    def readline(self, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout("no complete line from server; have %r" % self.buf)
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except ssl.SSLZeroReturnError:
+                chunk = b""
+            if not chunk:
+                raise SMTPClosed("connection closed by server; partial %r" % self.buf)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r").decode("utf-8", "replace")
+
+    def reply(self, timeout=None):
+        lines = []
+        while True:
+            line = self.readline(timeout)
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                break
+        m = re.match(r"(\d\d\d)", lines[-1])
+        assert m, "malformed SMTP reply %r" % lines
+        return Reply(int(m.group(1)), lines)
+
+    def ehlo(self, name="client.example.org"):
+        r = self.cmd("EHLO " + name)
+        assert r.code == 250, "EHLO failed: %s" % r
+        return r
+
+    def starttls(self):
+        r = self.cmd("STARTTLS")
+        assert r.code == 220, "STARTTLS refused: %s" % r
+        self.starttls_wrap()
+
+    def auth_plain(self, user, password):
+        tok = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
+        return self.cmd("AUTH PLAIN " + tok)
+
+    def is_closed(self, timeout=2.0):
+        """True if the server closed the connection (EOF) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(4096)
+        except (socket.timeout, TimeoutError):
+            return False
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            return True
+        if data:
+            self.buf += data
+            return False
+        return True
+
+    def data(self, message):
+        """DATA + dot-stuffed message + '.'; returns the final Reply."""
+        r = self.cmd("DATA")
+        assert r.code == 354, "DATA not accepted: %s" % r
+        if isinstance(message, str):
+            message = message.encode("utf-8")
+        message = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        if not message.endswith(b"\r\n"):
+            message += b"\r\n"
+        stuffed = re.sub(rb"(?m)^\.", b"..", message)
+        self.send(stuffed + b".\r\n")
+        return self.reply(timeout=30)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+class Onebox:
+    """One onebox instance: config, data dir, daemon process, CLI."""
+
+    def __init__(self, name="ob", listeners=None, dns_servers=DEAD_DNS, conf_extra=None,
+                 tls_cert="", tls_key=""):
+        os.makedirs(TEST_BASE, exist_ok=True)
+        os.chmod(TEST_BASE, 0o755)
+        self.dir = os.path.join(TEST_BASE, "%s-%s" % (name, secrets.token_hex(4)))
+        os.mkdir(self.dir)
+        os.chmod(self.dir, 0o755)
+        self.data_dir = os.path.join(self.dir, "data")
+        os.mkdir(self.data_dir, 0o755)
+        self.user = service_user()
+        if IS_ROOT:
+            pw = pwd.getpwnam(self.user)
+            os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
+        self.conf_path = os.path.join(self.dir, "onebox.conf")
+        self.log_path = os.path.join(self.dir, "oneboxd.log")
+        self.tag = "onebox-test-" + secrets.token_hex(6)
+        if listeners is None:
+            listeners = {r: ["127.0.0.1:0"] for r in ("smtp", "submission", "submissions")}
+        # Resolve port 0 to free ports now so the config is final.
+        self.listeners = {}
+        for role, addrs in listeners.items():
+            out = []
+            for a in addrs:
+                host, port = a.rsplit(":", 1)
+                host = host.strip("[]")
+                port = int(port) or free_port(host)
+                out.append((host, port))
+            self.listeners[role] = out
+        self.dns_servers = dns_servers
+        self.conf_extra = dict(conf_extra or {})
+        self.tls_cert, self.tls_key = tls_cert, tls_key
+        self.proc = None
+        self.write_conf()
+
+    # ---- config and CLI ----
+    def conf_text(self):
+        kv = {
+            "hostname": HOSTNAME,
+            "data_dir": self.data_dir,
+            "user": self.user,
+            "log_level": "debug",
+            "log_syslog": "no",
+            "tls_cert": self.tls_cert,
+            "tls_key": self.tls_key,
+            "dns_servers": self.dns_servers,
+        }
+        for role in ALL_ROLES:
+            kv[role + "_listen"] = " ".join(fmt_addr(h, p) for h, p in self.listeners.get(role, []))
+        kv.update(self.conf_extra)
+        lines = ["# written by tests/proto/obtest.py"]
+        lines += ["%s = %s" % (k, v) for k, v in kv.items()]
+        return "\n".join(lines) + "\n"
+
+    def write_conf(self):
+        with open(self.conf_path, "w") as f:
+            f.write(self.conf_text())
+
+    def env(self):
+        env = dict(os.environ)
+        env["ONEBOX_TEST_TAG"] = self.tag
+        env.setdefault("ASAN_OPTIONS", "abort_on_error=0:detect_leaks=1")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        return env
+
+    def cli(self, *args, input=None, check=True, timeout=30):
+        """Run `onebox -c CONF args...`; returns CompletedProcess (text)."""
+        cmd = [ONEBOX, "-c", self.conf_path] + [str(a) for a in args]
+        p = subprocess.run(cmd, input=input if input is not None else "", capture_output=True,
+                           text=True, timeout=timeout, env=self.env())
+        if check:
+            assert p.returncode == 0, "%s -> exit %d\nstdout: %s\nstderr: %s" % (
+                " ".join(cmd[3:]), p.returncode, p.stdout, p.stderr)
+        return p
+
+    def add_domain(self, name, system=False):
+        self.cli("domain", "add", name, *(["--system"] if system else []))
+
+    def add_user(self, address, password, quota=None):
+        extra = ["--quota", quota] if quota else []
+        self.cli("user", "add", address, *extra, input=password + "\n")
+
+    def set(self, key, value):
+        self.cli("set", key, value)
+
+    # ---- daemon ----
+    def start(self, wait=True, timeout=15):
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        assert os.access(ONEBOXD, os.X_OK), "no daemon binary at %s (build first)" % ONEBOXD
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([ONEBOXD, "-c", self.conf_path], stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=log, env=self.env(),
+                                     start_new_session=True)
+        log.close()
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout=15):
+        """Wait until every listener answers (SMTP banner / TLS handshake / TCP)."""
+        deadline = time.monotonic() + timeout
+        for role, addrs in self.listeners.items():
+            for host, port in addrs:
+                last = None
+                while True:
+                    if not self.running():
+                        raise AssertionError("oneboxd exited with %s while starting; log:\n%s" % (
+                            self.proc.returncode, self.log_tail()))
+                    try:
+                        self._probe(role, host, port)
+                        break
+                    except Exception as e:  # noqa: BLE001 - retry until deadline
+                        last = e
+                    if time.monotonic() > deadline:
+                        raise AssertionError("%s listener %s:%d not ready after %ss: %r\nlog:\n%s" % (
+                            role, host, port, timeout, last, self.log_tail()))
+                    time.sleep(0.05)
+
+    def _probe(self, role, host, port):
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(3)
+        try:
+            s.connect((host, port))
+            if role in TLS_SMTP_ROLES:
+                s = client_tls_context().wrap_socket(s, server_hostname=HOSTNAME)
+            if role in PLAIN_SMTP_ROLES + TLS_SMTP_ROLES:
+                data = s.recv(512)
+                assert data.startswith(b"220"), "banner %r" % data
+                s.sendall(b"QUIT\r\n")
+        finally:
+            s.close()
+
+    def pids(self):
+        """Master pid plus all its descendants (and anything carrying our env tag)."""
+        found = []
+        if self.running():
+            todo = [self.proc.pid]
+            while todo:
+                pid = todo.pop()
+                if pid in found:
+                    continue
+                found.append(pid)
+                todo.extend(children_of(pid))
+        for pid in tagged_pids(self.tag):
+            if pid not in found:
+                found.append(pid)
+        return found
+
+    def child_pids(self):
+        return [p for p in self.pids() if not self.proc or p != self.proc.pid]
+
+    def stop(self, sig=signal.SIGTERM, timeout=20, expect_rc=0):
+        """Signal the master, wait for it and every child; check the exit code."""
+        if not self.running():
+            return self.proc.returncode if self.proc else None
+        pids = self.pids()
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill9_all()
+            raise AssertionError("oneboxd did not stop within %ss after %s; log:\n%s" % (
+                timeout, signal.Signals(sig).name, self.log_tail()))
+        left = wait_pids_gone(pids, 5)
+        if left:
+            self.kill9_all(extra=left)
+            raise AssertionError("processes %s still alive after the master exited" % left)
+        if expect_rc is not None:
+            assert rc == expect_rc, "oneboxd exit status %s (expected %s); log:\n%s" % (
+                rc, expect_rc, self.log_tail())
+        return rc
+
+    def kill9_all(self, extra=()):
+        """kill -9 the master and every child at once; wait until all are gone."""
+        pids = set(self.pids()) | set(extra)
+        if self.running():
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        # children forked between the listing and the kill carry our tag
+        for pid in tagged_pids(self.tag):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if self.proc:
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+        left = wait_pids_gone(pids | set(tagged_pids(self.tag)), 10)
+        assert not left, "processes %s survived kill -9" % left
+
+    def restart(self, wait=True):
+        if self.running():
+            self.stop()
+        return self.start(wait=wait)
+
+    def reload(self):
+        self.proc.send_signal(signal.SIGHUP)
+
+    def close(self):
+        """Stop everything (teardown); raises if the stop was not clean."""
+        try:
+            if self.running():
+                self.stop()
+        finally:
+            if self.proc is not None:
+                try:
+                    self.kill9_all()
+                except AssertionError:
+                    pass
+
+    def cleanup_files(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- observation ----
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n=80):
+        return "\n".join(self.log().splitlines()[-n:])
+
+    def sanitizer_reports(self):
+        text = self.log()
+        return [m for m in SANITIZER_MARKERS if m in text]
+
+    def wait_log(self, pattern, timeout=5, start=0):
+        """Wait until regex pattern appears in the log (from offset start); return the match."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        while True:
+            m = rx.search(self.log(), start)
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                raise AssertionError("log has no /%s/ after %ss; tail:\n%s" % (
+                    pattern, timeout, self.log_tail()))
+            time.sleep(0.05)
+
+    def addr(self, role="smtp", i=0):
+        return self.listeners[role][i]
+
+    def port(self, role="smtp", i=0):
+        return self.listeners[role][i][1]
+
+    def maildir(self, address):
+        local, domain = address.rsplit("@", 1)
+        return os.path.join(self.data_dir, "mail", domain.lower(), local.lower())
+
+    def message_files(self, address):
+        md = self.maildir(address)
+        out = []
+        for sub in ("new", "cur"):
+            d = os.path.join(md, sub)
+            if os.path.isdir(d):
+                out += sorted(os.path.join(d, f) for f in os.listdir(d) if not f.startswith("."))
+        return out
+
+    def messages(self, address):
+        """Contents (bytes) of the files in new/ and cur/ of address's INBOX."""
+        out = []
+        for p in self.message_files(address):
+            with open(p, "rb") as f:
+                out.append(f.read())
+        return out
+
+    def wait_messages(self, address, n, timeout=5):
+        deadline = time.monotonic() + timeout
+        while True:
+            msgs = self.messages(address)
+            if len(msgs) >= n or time.monotonic() > deadline:
+                return msgs
+            time.sleep(0.05)
+
+    # ---- clients ----
+    def raw(self, role="smtp", i=0, **kw):
+        host, port = self.addr(role, i)
+        return SMTPRaw(host, port, tls=role in TLS_SMTP_ROLES, **kw)
+
+    def smtplib(self, role="smtp", i=0, timeout=10):
+        import smtplib
+        host, port = self.addr(role, i)
+        if role in TLS_SMTP_ROLES:
+            return smtplib.SMTP_SSL(host, port, timeout=timeout, context=client_tls_context())
+        return smtplib.SMTP(host, port, timeout=timeout)
+
+    def submit_session(self, user, password, role="submission"):
+        """SMTPRaw on a submission port, TLS up, EHLO done, authenticated."""
+        c = self.raw(role)
+        c.ehlo()
+        if role == "submission":
+            c.starttls()
+            c.ehlo()
+        r = c.auth_plain(user, password)
+        assert r.code == 235, "AUTH failed for %s: %s" % (user, r)
+        return c
+
+    def send(self, sender, rcpts, message=None, role="smtp"):
+        """One transaction on a fresh connection; returns (final Reply, queue id or None)."""
+        if isinstance(rcpts, str):
+            rcpts = [rcpts]
+        message = message or make_message(sender or "x@example.org", rcpts[0])
+        with self.raw(role) as c:
+            c.ehlo()
+            r = c.cmd("MAIL FROM:<%s>" % sender)
+            assert r.code == 250, "MAIL: %s" % r
+            for rc in rcpts:
+                r = c.cmd("RCPT TO:<%s>" % rc)
+                assert r.code == 250, "RCPT %s: %s" % (rc, r)
+            r = c.data(message)
+            m = QUEUED_RE.search(r.text)
+            c.cmd("QUIT")
+            return r, (m.group(1) if m else None)
+
+
+def children_of(pid):
+    out = []
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                    out += [int(x) for x in f.read().split()]
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return out
+
+
+def tagged_pids(tag):
+    """Pids whose environment carries ONEBOX_TEST_TAG=tag (forks inherit it)."""
+    needle = ("ONEBOX_TEST_TAG=%s" % tag).encode()
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % d, "rb") as f:
+                env = f.read()
+            with open("/proc/%s/stat" % d) as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if needle in env.split(b"\0") and state != "Z":
+            out.append(int(d))
+    return out
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    except OSError:
+        return False
+
+
+def wait_pids_gone(pids, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [p for p in pids if pid_alive(p)]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def proc_info(pid):
+    """(comm, cmdline, real uid) of a process, or None."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            comm = f.read().strip()
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        uid = None
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    uid = int(line.split()[2])      # effective uid
+        return comm, cmdline, uid
+    except OSError:
+        return None
+
+
+def make_cert(dirpath, cn, name="cert"):
+    """Self-signed EC certificate for cn; returns (cert_path, key_path)."""
+    cert = os.path.join(dirpath, name + ".pem")
+    key = os.path.join(dirpath, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
+                    "-subj", "/CN=" + cn, "-addext", "subjectAltName=DNS:" + cn,
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    os.chmod(key, 0o644)     # readable by the unprivileged service user in tests
+    return cert, key

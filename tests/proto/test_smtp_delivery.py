@@ -1,0 +1,325 @@
+"""Local delivery into Maildir: trace headers, content fidelity (dot-stuffing,
+bare LF, 8BITMIME, SMTPUTF8), aliases, catch-all, disabled users, quota."""
+
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import ALICE, BOB
+from obtest import HOSTNAME, QUEUED_RE, SMTPClosed, make_message
+
+
+def split_msg(raw):
+    head, _, body = raw.partition(b"\n\n")
+    return head.split(b"\n"), body
+
+
+def only_new(ob, addr, before):
+    msgs = ob.messages(addr)
+    assert len(msgs) == len(before) + 1, "%s: expected one new message, have %d (was %d)" % (
+        addr, len(msgs), len(before))
+    new = [m for m in msgs if m not in before] or msgs[-1:]
+    return new[0]
+
+
+def test_trace_headers_plain(shared):
+    before = shared.messages(ALICE)
+    msg = make_message("carol@example.org", ALICE, subject="trace", body="line one\nline two\n")
+    r, qid = shared.send("carol@example.org", ALICE, msg)
+    assert r.code == 250 and r.enhanced == "2.0.0", r
+    assert qid, "250 after DATA should say 'queued as <id>': %s" % r
+    raw = only_new(shared, ALICE, before)
+    assert b"\r\n" not in raw, "Maildir files use LF line ends"
+    hdrs, body = split_msg(raw)
+    assert hdrs[0] == b"Return-Path: <carol@example.org>", hdrs[:3]
+    assert hdrs[1] == b"Delivered-To: alice@local.test", hdrs[:3]
+    assert hdrs[2].startswith(b"Received: from "), hdrs[:3]
+    received = b" ".join([hdrs[2]] + [h for h in hdrs[3:6] if h[:1] in (b" ", b"\t")]).decode()
+    assert "by " + HOSTNAME in received, received
+    assert re.search(r"\bwith ESMTP\b", received), received
+    assert "id " + qid in received, "queue id %s not in %s" % (qid, received)
+    assert "127.0.0.1" in received, received
+    assert b"Subject: trace" in raw
+    assert body == b"line one\nline two\n", body
+
+
+def test_trace_header_tls(shared):
+    before = shared.messages(ALICE)
+    with shared.raw() as c:
+        c.ehlo()
+        c.starttls()
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<tls@example.org>").code == 250
+        assert c.cmd("RCPT TO:<%s>" % ALICE).code == 250
+        assert c.data(make_message("tls@example.org", ALICE)).code == 250
+    raw = only_new(shared, ALICE, before)
+    hdrs, _ = split_msg(raw)
+    received = b" ".join([hdrs[2]] + [h for h in hdrs[3:8] if h[:1] in (b" ", b"\t")]).decode()
+    assert re.search(r"\bwith ESMTPS\b", received), received
+    assert "TLS" in received, "Received should carry the TLS details: %s" % received
+
+
+def test_maildir_filename_sizes(shared):
+    shared.send("a@example.org", BOB)
+    for p in shared.message_files(BOB):
+        name = os.path.basename(p)
+        m = re.search(r",S=(\d+)", name)
+        if m:
+            assert int(m.group(1)) == os.path.getsize(p), name
+
+
+def test_two_recipients_each_own_delivered_to(shared):
+    ba, bb = shared.messages(ALICE), shared.messages(BOB)
+    r, _ = shared.send("a@example.org", [ALICE, BOB])
+    assert r.code == 250
+    a, b = only_new(shared, ALICE, ba), only_new(shared, BOB, bb)
+    assert a.split(b"\n")[1] == b"Delivered-To: alice@local.test"
+    assert b.split(b"\n")[1] == b"Delivered-To: bob@local.test"
+
+
+def test_dot_stuffing(shared):
+    before = shared.messages(BOB)
+    body = ".leading dot\n..two dots\n.\nend\n"
+    r, _ = shared.send("a@example.org", BOB, make_message(to=BOB, body=body))
+    assert r.code == 250
+    _, got = split_msg(only_new(shared, BOB, before))
+    assert got == body.encode(), "dot-unstuffing wrong: %r" % got
+
+
+def test_8bitmime(shared):
+    before = shared.messages(BOB)
+    body = "Grüße, ça va? Ωμέγα 日本語\n".encode("utf-8") + b"latin1: \xe9\xe8\n"
+    with shared.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org> BODY=8BITMIME").code == 250
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+        msg = make_message(to=BOB, body="").encode() + body
+        assert c.data(msg).code == 250
+        assert c.cmd("MAIL FROM:<a@example.org> BODY=7BIT").code == 250
+        assert c.cmd("RSET").code == 250
+    _, got = split_msg(only_new(shared, BOB, before))
+    assert got == body, "8-bit body changed: %r" % got
+
+
+def test_smtputf8_alias(onebox):
+    onebox.cli("alias", "add", "jösé@local.test", ALICE)
+    before = onebox.messages(ALICE)
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<ñandú@example.org> SMTPUTF8").code == 250
+        r = c.cmd("RCPT TO:<jösé@local.test>")
+        assert r.code == 250, r
+        msg = "From: ñandú@example.org\r\nSubject: ünïcödé\r\n\r\nhi\r\n"
+        assert c.data(msg).code == 250
+    raw = only_new(onebox, ALICE, before)
+    hdrs, _ = split_msg(raw)
+    assert hdrs[0] == "Return-Path: <ñandú@example.org>".encode(), hdrs[:2]
+    assert hdrs[1] == "Delivered-To: jösé@local.test".encode(), hdrs[:2]
+    assert re.search(rb"with UTF8SMTPS?A?\b|with ESMTP", hdrs[2] + b" ".join(hdrs[3:6]))
+
+
+def test_utf8_address_without_smtputf8_refused(shared):
+    with shared.raw() as c:
+        c.ehlo()
+        r = c.cmd("MAIL FROM:<ñandú@example.org>")
+        assert 500 <= r.code < 600, "non-ASCII sender without SMTPUTF8: %s" % r
+
+
+@pytest.mark.parametrize("data", [
+    b"Subject: bare lf\nFrom: a@example.org\n\nline1\nline2\r\n",
+    b"Subject: bare lf 2\r\n\r\nx\ny\r\nz\n\r\n",
+    b"Subject: bare cr\r\n\r\nx\ry\r\n",
+], ids=["lf-headers", "lf-body", "bare-cr"])
+def test_bare_line_ends(shared, data):
+    """Accepted with normalised line ends, or refused with 5xx: never a hang."""
+    before = shared.messages(BOB)
+    with shared.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(data + b".\r\n")
+        r = c.reply(timeout=15)
+        assert r.code == 250 or 500 <= r.code < 600, r
+        if r.code == 250:
+            raw = only_new(shared, BOB, before)
+            assert b"\r\n" not in raw
+        else:
+            assert shared.messages(BOB) == before
+        assert c.cmd("NOOP").code == 250
+
+
+@pytest.mark.parametrize("end", [b"\n.\n", b"\r\n.\n", b"\n.\r\n", b"\r.\r", b"\r\n.\r"],
+                         ids=["lf-dot-lf", "crlf-dot-lf", "lf-dot-crlf", "cr-dot-cr", "crlf-dot-cr"])
+def test_no_smtp_smuggling(shared, end):
+    """A non-CRLF end-of-data must not end the message and start a second one."""
+    before_a, before_b = shared.messages(ALICE), shared.messages(BOB)
+    smuggled = (b"MAIL FROM:<evil@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+                b"Subject: SMUGGLED\r\n\r\nsmuggled\r\n" % ALICE.encode())
+    with shared.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(b"Subject: carrier\r\n\r\nhello" + end + smuggled + b".\r\n")
+        r = c.reply(timeout=15)
+        assert r.code == 250 or 500 <= r.code < 600, r
+        c.send(b"NOOP\r\n")
+        r2 = c.reply(timeout=10)
+        assert r2.code == 250 and "2.0.0" in r2.text, \
+            "extra replies after DATA: the smuggled commands were executed (%s)" % r2
+    time.sleep(0.2)
+    assert shared.messages(ALICE) == before_a, "smuggled message delivered to alice"
+    assert len(shared.messages(BOB)) <= len(before_b) + 1
+
+
+def test_disconnect_mid_data(shared):
+    before = shared.messages(BOB)
+    c = shared.raw()
+    c.ehlo()
+    assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+    assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+    assert c.cmd("DATA").code == 354
+    c.send(b"Subject: cut\r\n\r\n" + b"partial line\r\n" * 1000)
+    c.close()
+    time.sleep(1)
+    assert shared.messages(BOB) == before, "a message cut mid-DATA reached new/ or cur/"
+    with shared.raw() as c2:                # server still serving
+        c2.ehlo()
+
+
+def test_swaks(shared):
+    before = shared.messages(BOB)
+    host, port = shared.addr("smtp")
+    p = subprocess.run(["swaks", "--server", host, "--port", str(port), "--from", "swaks@example.org",
+                        "--to", BOB, "--header", "Subject: via swaks", "--body", "swaks body",
+                        "--timeout", "15"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "swaks failed:\n" + p.stdout + p.stderr
+    assert QUEUED_RE.search(p.stdout), p.stdout
+    raw = only_new(shared, BOB, before)
+    assert b"Subject: via swaks" in raw and b"swaks body" in raw
+
+
+def test_swaks_starttls_pipelining(shared):
+    host, port = shared.addr("smtp")
+    p = subprocess.run(["swaks", "--server", host, "--port", str(port), "--from", "swaks@example.org",
+                        "--to", ALICE, "--tls", "--pipeline", "--timeout", "15"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, "swaks --tls --pipeline failed:\n" + p.stdout + p.stderr
+
+
+def test_alias_fanout_hardlink(onebox):
+    onebox.cli("alias", "add", "team@local.test", ALICE, BOB)
+    r, _ = onebox.send("a@example.org", "team@local.test")
+    assert r.code == 250, r
+    fa, fb = onebox.message_files(ALICE), onebox.message_files(BOB)
+    assert len(fa) == 1 and len(fb) == 1, (fa, fb)
+    sa, sb = os.stat(fa[0]), os.stat(fb[0])
+    assert (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino), "fan-out copies are not one hard-linked file"
+    assert sa.st_nlink >= 2
+    raw = onebox.messages(ALICE)[0]
+    assert raw.split(b"\n")[1] == b"Delivered-To: team@local.test", raw[:200]
+
+
+def test_alias_external_target_and_list(onebox):
+    onebox.cli("alias", "add", "sales@local.test", ALICE)
+    out = onebox.cli("alias", "list").stdout
+    assert "sales@local.test" in out and ALICE in out, out
+    onebox.cli("alias", "del", "sales@local.test")
+    with onebox.raw() as c:
+        c.ehlo()
+        c.cmd("MAIL FROM:<a@example.org>")
+        r = c.cmd("RCPT TO:<sales@local.test>")
+        assert r.code == 550 and r.enhanced == "5.1.1", "deleted alias still works: %s" % r
+
+
+def test_alias_loop(onebox):
+    onebox.cli("alias", "add", "loop1@local.test", "loop2@local.test", ALICE)
+    onebox.cli("alias", "add", "loop2@local.test", "loop1@local.test")
+    onebox.cli("alias", "add", "ring1@local.test", "ring2@local.test")
+    onebox.cli("alias", "add", "ring2@local.test", "ring1@local.test")
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        r = c.cmd("RCPT TO:<ring1@local.test>")
+        assert 400 <= r.code < 600, "a pure alias loop has no mailbox; must not be accepted: %s" % r
+        r = c.cmd("RCPT TO:<loop1@local.test>")
+        if r.code == 250:
+            assert c.data(make_message()).code == 250
+            assert len(onebox.messages(ALICE)) == 1, "alice must get exactly one copy"
+        else:
+            assert 400 <= r.code < 600, r
+        assert c.cmd("NOOP").code == 250
+
+
+def test_catchall(onebox):
+    onebox.cli("catchall", "set", "local.test", ALICE)
+    r, _ = onebox.send("a@example.org", "whoever@local.test")
+    assert r.code == 250
+    msgs = onebox.messages(ALICE)
+    assert len(msgs) == 1 and msgs[0].split(b"\n")[1] == b"Delivered-To: whoever@local.test"
+    onebox.send("a@example.org", BOB)           # a real user still gets its own mail
+    assert len(onebox.messages(BOB)) == 1 and len(onebox.messages(ALICE)) == 1
+    onebox.cli("catchall", "clear", "local.test")
+    with onebox.raw() as c:
+        c.ehlo()
+        c.cmd("MAIL FROM:<a@example.org>")
+        r = c.cmd("RCPT TO:<whoever@local.test>")
+        assert r.code == 550 and r.enhanced == "5.1.1", r
+
+
+def test_disabled_user(onebox):
+    onebox.cli("user", "disable", BOB)
+    with onebox.raw() as c:
+        c.ehlo()
+        c.cmd("MAIL FROM:<a@example.org>")
+        r = c.cmd("RCPT TO:<%s>" % BOB)
+        assert r.code == 550 and r.enhanced in ("5.1.1", "5.2.1"), r
+    onebox.cli("user", "enable", BOB)
+    r, _ = onebox.send("a@example.org", BOB)
+    assert r.code == 250
+
+
+def test_quota(onebox):
+    onebox.cli("user", "quota", BOB, "100K")
+    body = ("q" * 76 + "\n") * 800             # ~62 KB
+    got452 = None
+    for i in range(4):
+        with onebox.raw() as c:
+            c.ehlo()
+            c.cmd("MAIL FROM:<a@example.org>")
+            r = c.cmd("RCPT TO:<%s>" % BOB)
+            if r.code == 452:
+                got452 = r
+                break
+            assert r.code == 250, r
+            r = c.data(make_message(to=BOB, body=body))
+            assert r.code == 250 or (r.code == 552 and r.enhanced == "5.2.2"), r
+    assert got452 is not None, "no 452 at RCPT for a mailbox over its 100K quota"
+    assert got452.enhanced == "4.2.2", got452
+    assert 1 <= len(onebox.messages(BOB)) <= 2
+    # alice is not affected, and raising the quota takes effect at once
+    assert onebox.send("a@example.org", ALICE)[0].code == 250
+    onebox.cli("user", "quota", BOB, "10M")
+    assert onebox.send("a@example.org", BOB)[0].code == 250
+
+
+def test_user_added_with_quota(onebox):
+    onebox.cli("user", "add", "carol@local.test", "--quota", "1M", input="pw-carol\n")
+    out = onebox.cli("user", "list", "local.test").stdout
+    assert "carol@local.test" in out, out
+
+
+def test_unknown_domain_user_refused(shared):
+    with shared.raw() as c:
+        c.ehlo()
+        c.cmd("MAIL FROM:<a@example.org>")
+        r = c.cmd("RCPT TO:<nobody@local.test>")
+        assert r.code == 550 and r.enhanced == "5.1.1", r
+        try:
+            assert c.cmd("NOOP").code == 250
+        except SMTPClosed:
+            raise AssertionError("connection closed after one unknown recipient")

@@ -1,0 +1,202 @@
+"""Submission on 587 (STARTTLS) and 465 (implicit TLS): AUTH PLAIN/LOGIN only
+under TLS, sender checks, local delivery, remote refused (issue §5)."""
+
+import base64
+import re
+import smtplib
+import time
+
+import pytest
+
+from conftest import ALICE, ALICE_PW, BOB, BOB_PW, populate
+from obtest import client_tls_context, make_message
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def ext_keywords(reply):
+    return {line[4:].split()[0].upper(): line[4:] for line in reply.lines[1:] if len(line) > 4}
+
+
+def test_587_no_auth_before_starttls(shared):
+    with shared.raw("submission") as c:
+        kw = ext_keywords(c.ehlo())
+        assert "STARTTLS" in kw
+        assert "AUTH" not in kw, "AUTH offered before TLS on 587"
+        r = c.auth_plain(ALICE, ALICE_PW)
+        assert r.code == 538 and r.enhanced == "5.7.11", r
+        r = c.cmd("MAIL FROM:<%s>" % ALICE)
+        assert r.code == 530 and r.enhanced == "5.7.0", r
+
+
+def test_587_auth_offered_after_starttls(shared):
+    with shared.raw("submission") as c:
+        c.ehlo()
+        c.starttls()
+        kw = ext_keywords(c.ehlo())
+        assert "AUTH" in kw, kw
+        mechs = set(kw["AUTH"].upper().split()[1:])
+        assert {"PLAIN", "LOGIN"} <= mechs, kw["AUTH"]
+        r = c.cmd("MAIL FROM:<%s>" % ALICE)
+        assert r.code == 530 and r.enhanced == "5.7.0", "MAIL before AUTH: %s" % r
+
+
+@pytest.mark.parametrize("role", ["submission", "submissions"])
+def test_auth_plain(shared, role):
+    c = shared.submit_session(ALICE, ALICE_PW, role)
+    c.close()
+
+
+@pytest.mark.parametrize("role", ["submission", "submissions"])
+def test_auth_plain_initial_response_separate(shared, role):
+    with shared.raw(role) as c:
+        c.ehlo()
+        if role == "submission":
+            c.starttls()
+            c.ehlo()
+        r = c.cmd("AUTH PLAIN")
+        assert r.code == 334, r
+        r = c.cmd(base64.b64encode(("\0%s\0%s" % (BOB, BOB_PW)).encode()).decode())
+        assert r.code == 235 and r.enhanced == "2.7.0", r
+
+
+@pytest.mark.parametrize("role", ["submission", "submissions"])
+def test_auth_login(shared, role):
+    with shared.raw(role) as c:
+        c.ehlo()
+        if role == "submission":
+            c.starttls()
+            c.ehlo()
+        r = c.cmd("AUTH LOGIN")
+        assert r.code == 334 and base64.b64decode(r.lines[0][4:]).lower().startswith(b"username"), r
+        r = c.cmd(b64(BOB))
+        assert r.code == 334 and base64.b64decode(r.lines[0][4:]).lower().startswith(b"password"), r
+        r = c.cmd(b64(BOB_PW))
+        assert r.code == 235 and r.enhanced == "2.7.0", r
+
+
+@pytest.mark.parametrize("i,user,pw", [(1, ALICE, "wrong"), (2, ALICE, BOB_PW), (3, "nobody@local.test", "x"),
+                                       (4, ALICE, ""), (5, "", ALICE_PW)])
+def test_auth_bad(shared, i, user, pw):
+    # each case from its own client address so that throttling stays out of the way
+    with shared.raw("submissions", source="127.0.1.%d" % i) as c:
+        c.ehlo()
+        r = c.auth_plain(user, pw)
+        assert r.code == 535 and r.enhanced == "5.7.8", "%s/%r -> %s" % (user, pw, r)
+
+
+def test_auth_cancel_and_garbage(shared):
+    with shared.raw("submissions", source="127.0.1.10") as c:
+        c.ehlo()
+        assert c.cmd("AUTH LOGIN").code == 334
+        r = c.cmd("*")
+        assert r.code == 501, "AUTH cancelled with '*': %s" % r
+        r = c.cmd("AUTH PLAIN !!!notbase64")
+        assert r.code == 501, r
+        r = c.cmd("AUTH CRAM-MD5")
+        assert r.code == 504, r
+        assert c.auth_plain(ALICE, ALICE_PW).code == 235
+        r = c.auth_plain(ALICE, ALICE_PW)
+        assert r.code == 503, "second AUTH: %s" % r
+
+
+def test_smtplib_login_and_send(shared):
+    before = len(shared.messages(BOB))
+    with shared.smtplib("submission") as s:
+        s.starttls(context=client_tls_context())
+        s.login(ALICE, ALICE_PW)
+        assert s.sendmail(ALICE, [BOB], make_message(ALICE, BOB, subject="submitted")) == {}
+    with shared.smtplib("submissions") as s:
+        s.login(ALICE, ALICE_PW)
+        assert s.sendmail(ALICE, [BOB], make_message(ALICE, BOB)) == {}
+    msgs = shared.messages(BOB)
+    assert len(msgs) == before + 2
+    submitted = [m for m in msgs if b"Subject: submitted" in m]
+    assert submitted and re.search(rb"with ESMTPSA\b", submitted[0]), submitted[:1]
+
+
+def test_smtplib_login_refused_without_tls(shared):
+    with shared.smtplib("submission") as s:
+        s.ehlo()
+        assert not s.has_extn("auth")
+        with pytest.raises(smtplib.SMTPNotSupportedError):
+            s.login(ALICE, ALICE_PW)
+
+
+def test_sender_checks(onebox):
+    onebox.cli("alias", "add", "sales@local.test", ALICE)
+    with onebox.submit_session(ALICE, ALICE_PW) as c:
+        for sender, code in [(ALICE, 250), ("Alice@Local.Test", 250), ("sales@local.test", 250),
+                             (BOB, 553), ("someone@example.org", 553), ("", None)]:
+            r = c.cmd("MAIL FROM:<%s>" % sender)
+            if code == 553:
+                assert r.code == 553 and r.enhanced == "5.7.1", "%r -> %s" % (sender, r)
+            elif code == 250:
+                assert r.code == 250, "%r -> %s" % (sender, r)
+                c.cmd("RSET")
+            else:
+                assert r.code in (250, 553), r
+                c.cmd("RSET")
+
+
+def test_submission_local_and_remote(shared):
+    before = len(shared.messages(BOB))
+    with shared.submit_session(ALICE, ALICE_PW, "submissions") as c:
+        assert c.cmd("MAIL FROM:<%s>" % ALICE).code == 250
+        r = c.cmd("RCPT TO:<friend@remote.test>")
+        assert r.code == 554 and r.enhanced == "5.7.1" and "route" in r.text.lower(), r
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+        r = c.cmd("RCPT TO:<nobody@local.test>")
+        assert r.code == 550 and r.enhanced == "5.1.1", r
+        assert c.data(make_message(ALICE, BOB)).code == 250
+    assert len(shared.messages(BOB)) == before + 1
+
+
+def test_plaintext_auth_listen(onebox_factory):
+    ob = onebox_factory.make(conf_extra={"plaintext_auth_listen": "127.0.0.1"})
+    populate(ob)
+    with ob.raw("submission") as c:
+        kw = ext_keywords(c.ehlo())
+        assert "AUTH" in kw, "plaintext_auth_listen=127.0.0.1 should offer AUTH without TLS: %s" % kw
+        assert c.auth_plain(ALICE, ALICE_PW).code == 235
+
+
+def test_fail_delay(onebox):
+    onebox.set("auth_fail_delay_ms", "700")
+    with onebox.raw("submissions") as c:
+        c.ehlo()
+        t0 = time.monotonic()
+        r = c.auth_plain(ALICE, "bad")
+        took = time.monotonic() - t0
+        assert r.code == 535
+        assert took >= 0.6, "failed login answered after %.2fs, delay is 700 ms" % took
+        t0 = time.monotonic()
+        assert c.auth_plain(ALICE, ALICE_PW).code == 235
+    with onebox.raw("submissions") as c:
+        c.ehlo()
+        t0 = time.monotonic()
+        assert c.auth_plain(BOB, BOB_PW).code == 235
+        assert time.monotonic() - t0 < 0.5, "a good login should not be delayed"
+
+
+def test_auth_throttle(onebox):
+    onebox.set("auth_max_failures", "3")
+    onebox.set("auth_throttle_seconds", "60")
+    for i in range(3):
+        with onebox.raw("submissions") as c:
+            c.ehlo()
+            r = c.auth_plain(ALICE, "wrong%d" % i)
+            assert r.code == 535, r
+    with onebox.raw("submissions") as c:
+        c.ehlo()
+        r = c.auth_plain(ALICE, ALICE_PW)
+        assert r.code in (454, 421), "after 3 failures even a good password must be throttled: %s" % r
+        if r.code == 454:
+            assert r.enhanced == "4.7.0", r
+    # another client address is not throttled
+    c = onebox.raw("submissions", source="127.0.0.5")
+    with c:
+        c.ehlo()
+        assert c.auth_plain(ALICE, ALICE_PW).code == 235

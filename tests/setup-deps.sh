@@ -1,0 +1,58 @@
+#!/bin/sh
+# setup-deps.sh - install what onebox's build and test suite need on Debian 12.
+#
+# Run as root.  Installs only the missing Debian packages (one `apt-get
+# update` first when anything is missing), creates the unprivileged system
+# user `onebox` the services run as, and installs the PAM service file
+# (packaging/pam.d/onebox -> /etc/pam.d/onebox) when it is not there yet.
+# Safe to run again: it does nothing when everything is in place.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+PKGS="build-essential clang pkg-config libssl-dev libsqlite3-dev libcrypt-dev
+libpam0g-dev libcmocka-dev python3-pytest python3-dnslib swaks openssl curl
+fetchmail procps iproute2 passwd"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup-deps.sh: not root; checking only (install what is listed as missing by hand)" >&2
+fi
+
+missing=
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -n "$missing" ]; then
+	echo "setup-deps.sh: missing Debian packages:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update
+	# shellcheck disable=SC2086
+	apt-get install -y --no-install-recommends $missing
+else
+	echo "setup-deps.sh: all Debian packages present"
+fi
+
+[ "$(id -u)" -eq 0 ] || exit 0
+
+# The unprivileged user the services run as (config key `user`).
+if ! getent passwd onebox >/dev/null; then
+	echo "setup-deps.sh: creating system user onebox"
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin onebox
+fi
+
+# PAM service for users of `--system` domains.
+if [ ! -e /etc/pam.d/onebox ]; then
+	if [ -f packaging/pam.d/onebox ]; then
+		echo "setup-deps.sh: installing /etc/pam.d/onebox"
+		install -m 644 packaging/pam.d/onebox /etc/pam.d/onebox
+	else
+		echo "setup-deps.sh: packaging/pam.d/onebox not found; PAM tests will use PAM's 'other' service" >&2
+	fi
+fi
+exit 0
