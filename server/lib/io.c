@@ -23,6 +23,7 @@
 static void io_event(int fd, int events, void *arg);
 static void io_update(struct io *io);
 static int io_rd(struct io *io);
+static int io_wr(struct io *io);
 
 static void
 io_timeout(void *arg)
@@ -192,6 +193,14 @@ io_skip_line(struct io *io)
 int
 io_starttls(struct io *io, SSL_CTX *ctx)
 {
+	/* The plaintext reply ("220 Ready to start TLS") must leave first. */
+	if (io_wr(io) < 0)
+		return -1;
+	if (buf_unread(&io->out)) {
+		io->tls_pending = ctx;
+		io_update(io);
+		return 0;
+	}
 	io->ssl = SSL_new(ctx);
 	if (io->ssl == NULL || SSL_set_fd(io->ssl, io->fd) != 1)
 		return -1;
@@ -289,7 +298,7 @@ io_update(struct io *io)
 	int ev = 0;
 	if (io->dead)
 		return;
-	if (!io->paused && !io->closing && !io->eof && buf_unread(&io->in) < io->max_in)
+	if (!io->paused && !io->closing && !io->eof && !io->tls_pending && buf_unread(&io->in) < io->max_in)
 		ev |= EV_READ;
 	if (buf_unread(&io->out) || io->tls_state == 1)
 		ev |= EV_WRITE;
@@ -352,6 +361,16 @@ io_event(int fd, int events, void *arg)
 	if (io_wr(io) < 0) {
 		io->dead = 1;
 		io_fire(io, IO_CLOSED);
+		return;
+	}
+	if (io->tls_pending && buf_unread(&io->out) == 0) {
+		SSL_CTX *ctx = io->tls_pending;
+		io->tls_pending = NULL;
+		if (io_starttls(io, ctx) < 0) {
+			io->dead = 1;
+			io->error = "TLS setup failed";
+			io_fire(io, IO_CLOSED);
+		}
 		return;
 	}
 	if (buf_unread(&io->out) == 0 && io->closing) {

@@ -34,6 +34,7 @@ struct io {
 	int fd;
 	SSL *ssl;
 	int tls_state;		/* 0 none, 1 handshaking, 2 established */
+	SSL_CTX *tls_pending;	/* start TLS once the output is flushed */
 	struct buf in;
 	struct buf out;
 	io_cb *cb;
