@@ -6,12 +6,32 @@
  *   oneboxd --config-reference print the config key reference (Markdown)
  */
 #include "conf.h"
+#include "db.h"
 #include "log.h"
 #include "master.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* settings_dump_reference - the DB settings table as Markdown. */
+static void
+settings_dump_reference(void)
+{
+	static const char *types[] = { "number", "size", "yes/no", "text", "networks" };
+
+	printf("\n# Mail settings (in the database)\n\n"
+	    "Changed with `onebox set KEY VALUE`, shown with `onebox settings`, back to the\n"
+	    "default with `onebox reset KEY`. They take effect at once, without a restart.\n"
+	    "Sizes take K, M and G suffixes. Networks are CIDRs separated by spaces.\n\n"
+	    "| key | type | default | range | meaning |\n|---|---|---|---|---|\n");
+	for (const struct setting_def *d = setting_defs; d->name; d++) {
+		printf("| `%s` | %s | `%s` | ", d->name, types[d->type], d->def[0] ? d->def : "(empty)");
+		if (d->type == SET_INT || d->type == SET_SIZE)
+			printf("%lld to %lld", (long long)d->min, (long long)d->max);
+		printf(" | %s |\n", d->doc);
+	}
+}
 
 static void
 usage(void)
@@ -33,6 +53,7 @@ main(int argc, char **argv)
 			test_only = 1;
 		else if (strcmp(argv[i], "--config-reference") == 0) {
 			conf_dump_reference();
+			settings_dump_reference();
 			return 0;
 		} else
 			usage();

@@ -72,9 +72,10 @@ struct smtp_command {
 /*
  * A ready reply: "<code> <enhanced> <text>", e.g.
  *   501 5.1.7 Bad sender address syntax: missing '>'
- * text points to static storage or into textbuf of the same struct: it is
- * valid as long as the struct is (copy the struct, not just the pointer,
- * only if you re-point text; better format the reply at once).
+ * The caller owns the struct (usually on its stack).  text points to static
+ * storage or into this struct's textbuf, so it is valid as long as the
+ * struct is; a struct copy's text may still point into the original, so
+ * format the reply at once rather than copying the struct.
  */
 struct smtp_parse_error {
 	int code;

@@ -254,6 +254,35 @@ test_uid_not_reused(void **state)
 	index_close(&ix);
 }
 
+/* Expunge in a ".Sub" folder is charged to the Maildir++ root. */
+static void
+test_subfolder_quota(void **state)
+{
+	const char *dir = *state;
+	char *sub = xasprintf("%s/.Sent/", dir);
+	uint64_t bytes, count;
+
+	assert_int_equal(maildir_create(dir), 0);
+	assert_int_equal(maildir_create(sub), 0);
+	put(dir, "new/1.M1P1.h,S=10,W=11", "123456789\n");
+	put(sub, "new/2.M1P1.h,S=5,W=6", "1234\n");
+	assert_int_equal(maildir_quota_usage(dir, &bytes, &count), 0);
+	assert_int_equal(bytes, 15);
+	struct mbox_index *ix = open_ix(sub);
+	assert_int_equal(index_sync(ix, 1), 0);
+	uint32_t uid = 1;
+	assert_int_equal(index_expunge(ix, &uid, 1), 0);
+	assert_int_equal(index_count(ix), 0);
+	assert_int_equal(maildir_quota_usage(dir, &bytes, &count), 0);
+	assert_int_equal(bytes, 10);
+	assert_int_equal(count, 1);
+	char *msz = xasprintf("%s/maildirsize", sub);
+	assert_int_equal(access(msz, F_OK), -1);
+	free(msz);
+	index_close(&ix);
+	free(sub);
+}
+
 static void
 test_external_changes(void **state)
 {
@@ -591,6 +620,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_sync_order, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_uid_not_reused, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_subfolder_quota, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_external_changes, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_mtime_skip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_set_flags, setup_dir, teardown_dir),
