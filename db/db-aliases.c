@@ -89,6 +89,11 @@ alias_check_target(struct db *db, const char *address, const char *target,
 		*error_r = db->err;
 		return -1;
 	}
+	if (db_alias_reaches(db, target, address)) {
+		*error_r = db_seterr(db, "alias %s -> %s would create an alias loop (%s already leads to %s)",
+		    address, target, target, address);
+		return -1;
+	}
 	return 0;
 }
 

@@ -61,5 +61,7 @@ int db_is_local_domain(struct db *db, const char *domain);
 /* db_is_user - 1/0/-1; db_is_alias - 1/0/-1 */
 int db_is_user(struct db *db, const char *address);
 int db_is_alias(struct db *db, const char *address);
+/* db_alias_reaches - 1 if alias expansion from "from" can arrive at "to". */
+int db_alias_reaches(struct db *db, const char *from, const char *to);
 
 #endif

@@ -278,3 +278,30 @@ db_sender_allowed(struct db *db, const char *user, const char *sender)
 	db_targets_free(&t);
 	return found;
 }
+
+/* reaches - DFS through alias targets from 'from'; 1 if 'to' is met. */
+static int
+reaches(struct db *db, const char *from, const char *to, int depth)
+{
+	char **v;
+	size_t n;
+	int found = 0;
+
+	if (strcasecmp(from, to) == 0)
+		return 1;
+	if (depth > RESOLVE_MAX_DEPTH || alias_targets(db, from, &v, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!found)
+			found = reaches(db, v[i], to, depth + 1);
+		free(v[i]);
+	}
+	free(v);
+	return found;
+}
+
+int
+db_alias_reaches(struct db *db, const char *from, const char *to)
+{
+	return reaches(db, from, to, 0);
+}

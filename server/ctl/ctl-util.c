@@ -26,7 +26,7 @@ ctl_address(struct ctl *c, const char *s)
 	const char *err;
 	char out[ADDR_FORMAT_MAX];
 
-	if (addr_parse(s, 0, &a, &err) < 0)
+	if (addr_parse(s, ADDR_ALLOW_UTF8, &a, &err) < 0)
 		ctl_fail(c, "'%s': not a valid address (%s)", s, err);
 	addr_format(&a, out, sizeof(out));
 	return xstrdup(out);

@@ -26,41 +26,83 @@ struct conf_key {
 	size_t off;		/* offset in struct conf */
 	const char *def;
 	const char *doc;
+	/* check - NULL or a validator: 0, or -1 with *why_r (malloc'd) */
+	int (*check)(const char *value, char **why_r);
 };
+
+static int
+check_hostname(const char *v, char **why_r)
+{
+	for (const char *p = v; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
+			*why_r = xasprintf("'%s' is not a host name", v);
+			return -1;
+		}
+	return 0;
+}
+
+static int
+check_abspath(const char *v, char **why_r)
+{
+	if (v[0] != '/') {
+		*why_r = xasprintf("'%s' must be an absolute path", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_abspath_or_empty(const char *v, char **why_r)
+{
+	return v[0] ? check_abspath(v, why_r) : 0;
+}
+
+static int
+check_log_level(const char *v, char **why_r)
+{
+	if (log_level_parse(v) < 0) {
+		*why_r = xasprintf("'%s' is not error, warn, info or debug", v);
+		return -1;
+	}
+	return 0;
+}
 
 #define OFF(f) offsetof(struct conf, f)
 
 static const struct conf_key conf_keys[] = {
 	{ "hostname", CT_STRING, OFF(hostname), "",
-	  "Name this server gives in its SMTP greeting, Received: headers and certificate. Empty: the machine's host name." },
+	  "Name this server gives in its SMTP greeting, Received: headers and certificate. Empty: the machine's host name.",
+	  check_hostname },
 	{ "data_dir", CT_STRING, OFF(data_dir), LOCALSTATEDIR "/onebox",
-	  "Directory holding onebox.db, mail/, queue/, tls/ and dkim/." },
+	  "Directory holding onebox.db, mail/, queue/, tls/ and dkim/.", check_abspath },
 	{ "user", CT_STRING, OFF(user), "onebox",
-	  "Unprivileged user that owns the mail store and runs every network-facing process." },
-	{ "log_level", CT_STRING, OFF(log_level), "info", "error, warn, info or debug." },
+	  "Unprivileged user that owns the mail store and runs every network-facing process.", NULL },
+	{ "log_level", CT_STRING, OFF(log_level), "info", "error, warn, info or debug.", check_log_level },
 	{ "log_syslog", CT_BOOL, OFF(log_syslog), "no",
-	  "yes: log to syslog (facility mail); no: log to standard error (systemd's journal)." },
+	  "yes: log to syslog (facility mail); no: log to standard error (systemd's journal).", NULL },
 	{ "tls_cert", CT_STRING, OFF(tls_cert), "",
-	  "PEM certificate chain. Empty: data_dir/tls/cert.pem, made self-signed at first start." },
-	{ "tls_key", CT_STRING, OFF(tls_key), "", "PEM private key. Empty: data_dir/tls/key.pem." },
+	  "PEM certificate chain. Empty: data_dir/tls/cert.pem, made self-signed at first start.",
+	  check_abspath_or_empty },
+	{ "tls_key", CT_STRING, OFF(tls_key), "", "PEM private key. Empty: data_dir/tls/key.pem.", check_abspath_or_empty },
 	{ "dns_servers", CT_STRING, OFF(dns_servers), "",
-	  "DNS servers to query (address or address:port, space separated). Empty: /etc/resolv.conf." },
+	  "DNS servers to query (address or address:port, space separated). Empty: /etc/resolv.conf.", NULL },
 	{ "smtp_listen", CT_LISTEN, OFF(listen[SVC_SMTP]), "*:25",
-	  "Inbound SMTP (the MX): receives mail for local users, never relays for strangers." },
+	  "Inbound SMTP (the MX): receives mail for local users, never relays for strangers.", NULL },
 	{ "submission_listen", CT_LISTEN, OFF(listen[SVC_SUBMISSION]), "*:587",
-	  "Mail submission with STARTTLS and authentication." },
+	  "Mail submission with STARTTLS and authentication.", NULL },
 	{ "submissions_listen", CT_LISTEN, OFF(listen[SVC_SUBMISSIONS]), "*:465",
-	  "Mail submission over implicit TLS with authentication." },
-	{ "imap_listen", CT_LISTEN, OFF(listen[SVC_IMAP]), "", "IMAP with STARTTLS (not yet served)." },
-	{ "imaps_listen", CT_LISTEN, OFF(listen[SVC_IMAPS]), "", "IMAP over implicit TLS (not yet served)." },
-	{ "pop3_listen", CT_LISTEN, OFF(listen[SVC_POP3]), "*:110", "POP3 with STLS." },
-	{ "pop3s_listen", CT_LISTEN, OFF(listen[SVC_POP3S]), "*:995", "POP3 over implicit TLS." },
-	{ "http_listen", CT_LISTEN, OFF(listen[SVC_HTTP]), "", "Webmail, admin page, autoconfig (not yet served)." },
-	{ "https_listen", CT_LISTEN, OFF(listen[SVC_HTTPS]), "", "The same over TLS (not yet served)." },
+	  "Mail submission over implicit TLS with authentication.", NULL },
+	{ "imap_listen", CT_LISTEN, OFF(listen[SVC_IMAP]), "", "IMAP with STARTTLS (not yet served).", NULL },
+	{ "imaps_listen", CT_LISTEN, OFF(listen[SVC_IMAPS]), "", "IMAP over implicit TLS (not yet served).", NULL },
+	{ "pop3_listen", CT_LISTEN, OFF(listen[SVC_POP3]), "*:110", "POP3 with STLS.", NULL },
+	{ "pop3s_listen", CT_LISTEN, OFF(listen[SVC_POP3S]), "*:995", "POP3 over implicit TLS.", NULL },
+	{ "http_listen", CT_LISTEN, OFF(listen[SVC_HTTP]), "", "Webmail, admin page, autoconfig (not yet served).", NULL },
+	{ "https_listen", CT_LISTEN, OFF(listen[SVC_HTTPS]), "", "The same over TLS (not yet served).", NULL },
 	{ "plaintext_auth_listen", CT_HOSTLIST, OFF(plaintext_auth_listen), "",
 	  "Addresses (or address:port) of listeners that accept passwords without TLS, e.g. the "
-	  "office's private card. Everywhere else a password is accepted only under TLS." },
-	{ NULL, 0, 0, NULL, NULL }
+	  "office's private card. Everywhere else a password is accepted only under TLS.", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
 const char *
@@ -216,7 +258,7 @@ conf_line(struct conf *c, const char *name, int lineno, char *line, unsigned cha
 		return -1;
 	}
 	seen[k - conf_keys] = 1;
-	if (conf_set(c, k, value, &why) < 0) {
+	if ((k->check && k->check(value, &why) < 0) || conf_set(c, k, value, &why) < 0) {
 		*error_r = xasprintf("%s:%d: %s: %s", name, lineno, key, why);
 		free(why);
 		return -1;
@@ -235,20 +277,6 @@ conf_check(struct conf *c, const char *name, char **error_r)
 		host[sizeof(host) - 1] = '\0';
 		free(c->hostname);
 		c->hostname = xstrdup(host);
-	}
-	for (const char *p = c->hostname; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.')) {
-			*error_r = xasprintf("%s: hostname: '%s' is not a host name", name, c->hostname);
-			return -1;
-		}
-	if (c->data_dir[0] != '/') {
-		*error_r = xasprintf("%s: data_dir: must be an absolute path", name);
-		return -1;
-	}
-	if (log_level_parse(c->log_level) < 0) {
-		*error_r = xasprintf("%s: log_level: '%s' is not error, warn, info or debug", name, c->log_level);
-		return -1;
 	}
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0')) {
 		*error_r = xasprintf("%s: tls_cert and tls_key must be set together", name);

@@ -39,8 +39,8 @@ struct disk_ent {
 struct db_row {
 	uint32_t uid;
 	uint32_t flags;
-	char *base;
-	char *filename;
+	char *filename;		/* "new/..." or "cur/...": base = filename + 4 */
+	size_t blen;
 };
 
 struct sync_ctx {
@@ -80,7 +80,7 @@ row_cmp(const void *pa, const void *pb)
 {
 	const struct db_row *a = pa, *b = pb;
 
-	return strcmp(a->base, b->base);
+	return base_cmp(a->filename + 4, a->blen, b->filename + 4, b->blen);
 }
 
 /* Delivery time in microseconds from "<sec>.M<usec>P...", else 0. */
@@ -155,7 +155,11 @@ scan_dir(struct sync_ctx *c, const char *sub, size_t *cap)
 			c->disk = xrealloc(c->disk, *cap * sizeof(*c->disk));
 		}
 		struct disk_ent *e = &c->disk[c->ndisk++];
-		e->rel = xasprintf("%s/%s", sub, de->d_name);
+		size_t nlen = strlen(de->d_name);
+		e->rel = xmalloc(nlen + 5);
+		memcpy(e->rel, sub, 3);
+		e->rel[3] = '/';
+		memcpy(e->rel + 4, de->d_name, nlen + 1);
 		e->blen = index_base_len(de->d_name);
 	}
 	closedir(d);
@@ -167,7 +171,7 @@ static int
 load_rows(struct sync_ctx *c)
 {
 	sqlite3_stmt *st = index_prepare(c->ix,
-	    "SELECT uid, flags, base, filename FROM messages");
+	    "SELECT uid, flags, filename FROM messages");
 	size_t cap = 0;
 	int r;
 
@@ -181,8 +185,9 @@ load_rows(struct sync_ctx *c)
 		struct db_row *w = &c->rows[c->nrows++];
 		w->uid = (uint32_t)sqlite3_column_int64(st, 0);
 		w->flags = (uint32_t)sqlite3_column_int64(st, 1);
-		w->base = xstrdup((const char *)sqlite3_column_text(st, 2));
-		w->filename = xstrdup((const char *)sqlite3_column_text(st, 3));
+		w->filename = xstrdup((const char *)sqlite3_column_text(st, 2));
+		w->blen = strlen(w->filename) < 4 ? 0 :
+		    index_base_len(w->filename + 4);
 	}
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE)
@@ -272,7 +277,7 @@ merge(struct sync_ctx *c)
 		struct disk_ent *e = i < c->ndisk ? &c->disk[i] : NULL;
 		struct db_row *w = j < c->nrows ? &c->rows[j] : NULL;
 		int cmp = e == NULL ? 1 : w == NULL ? -1 :
-		    base_cmp(e->rel + 4, e->blen, w->base, strlen(w->base));
+		    base_cmp(e->rel + 4, e->blen, w->filename + 4, w->blen);
 
 		if (cmp > 0) {
 			if (row_expunge(c, w) == -1)
@@ -373,7 +378,6 @@ sync_ctx_free(struct sync_ctx *c)
 	for (size_t i = 0; i < c->ndisk; i++)
 		free(c->disk[i].rel);
 	for (size_t i = 0; i < c->nrows; i++) {
-		free(c->rows[i].base);
 		free(c->rows[i].filename);
 	}
 	free(c->disk);

@@ -24,6 +24,7 @@
 
 #define MAILDIR_TMP_MAX_AGE	(36 * 3600)
 #define MAILDIR_UNIQUE_TRIES	10
+#define MAILDIR_UNIQUE_MAX	70
 
 static atomic_uint maildir_counter;
 
@@ -135,9 +136,13 @@ maildir_unique(char *out, size_t outsz)
 	h[j] = '\0';
 	gettimeofday(&tv, NULL);
 	str_random_hex(rnd, 4);
-	snprintf(out, outsz, "%lld.M%ldP%ldQ%uR%s.%s", (long long)tv.tv_sec,
-	    (long)tv.tv_usec, (long)getpid(),
-	    atomic_fetch_add(&maildir_counter, 1) + 1, rnd, h);
+	int n = snprintf(out, outsz, "%lld.M%ldP%ldQ%uR%s.",
+	    (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
+	    atomic_fetch_add(&maildir_counter, 1) + 1, rnd);
+	/* The name is the POP3 UIDL, at most 70 characters (RFC 1939). */
+	if (n > 0 && (size_t)n < outsz && n < MAILDIR_UNIQUE_MAX)
+		snprintf(out + n, outsz - (size_t)n, "%.*s",
+		    MAILDIR_UNIQUE_MAX - n, h);
 }
 
 static char *

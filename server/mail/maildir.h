@@ -59,7 +59,9 @@ int maildir_tmp_publish(struct maildir_tmp *t);
 void maildir_tmp_abort(struct maildir_tmp *t);
 void maildir_tmp_free(struct maildir_tmp *t);
 
-/* maildir_unique - write a unique name "<sec>.M<usec>P<pid>Q<n>R<rand>.<host>"; out >= 128. */
+/* maildir_unique - write a unique name "<sec>.M<usec>P<pid>Q<n>R<rand>.<host>"
+ * ('/' ':' ',' in host escaped as \057 \072 \054; host cut so that the
+ * name is at most 70 characters, the POP3 UIDL limit); out >= 128. */
 void maildir_unique(char *out, size_t outsz);
 
 /* maildir_clean_tmp - remove tmp/ files older than 36 hours. */

@@ -207,7 +207,7 @@ build_copies(struct smtp_session *s, struct delivery *d)
 {
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		struct smtp_rcpt *r = &s->rcpts[i];
-		struct maildir_tmp *first = NULL;
+		ssize_t first = -1;	/* index: d->tmps moves when it grows */
 		for (size_t j = 0; j < r->targets.n; j++) {
 			const char *addr = r->targets.v[j].address;
 			if (!r->targets.v[j].local) {
@@ -225,15 +225,16 @@ build_copies(struct smtp_session *s, struct delivery *d)
 			d->target = xrealloc(d->target, (d->n + 1) * sizeof(*d->target));
 			struct maildir_tmp *t = &d->tmps[d->n];
 			memset(t, 0, sizeof(*t));
-			int rc = first ? maildir_tmp_link(first, dir, t) : write_copy(s, dir, r->addr, t);
-			if (rc < 0 && first)	/* another file system: write a copy instead */
+			int rc = first < 0 ? write_copy(s, dir, r->addr, t) :
+			    maildir_create(dir) < 0 ? -1 : maildir_tmp_link(&d->tmps[first], dir, t);
+			if (rc < 0 && first >= 0)	/* another file system: write a copy instead */
 				rc = write_copy(s, dir, r->addr, t);
 			free(dir);
 			if (rc < 0)
 				return -1;
 			d->target[d->n++] = xstrdup(addr);
-			if (first == NULL)
-				first = t;
+			if (first < 0)
+				first = (ssize_t)d->n - 1;
 		}
 	}
 	return 0;

@@ -141,9 +141,11 @@ smtpd_main(struct svc_env *env)
 	D.mail_dir = xasprintf("%s/mail", D.conf->data_dir);
 	D.queue_dir = xasprintf("%s/queue", D.conf->data_dir);
 	D.auth = auth_client_new(D.loop, env->auth_path, "smtp");
-	D.committer = committer_new(D.loop, D.mail_dir);
+	/* Signals first: the commit thread inherits the blocked mask, so a
+	 * SIGTERM always reaches the loop's signalfd, never the default action. */
 	ev_signal(D.loop, SIGTERM, smtpd_stop, NULL);
 	ev_signal(D.loop, SIGINT, smtpd_stop, NULL);
+	D.committer = committer_new(D.loop, D.mail_dir);
 	for (size_t i = 0; i < env->nlisteners; i++) {
 		struct listener *l = &env->listeners[i];
 		if (l->svc == SVC_SMTP || l->svc == SVC_SUBMISSION || l->svc == SVC_SUBMISSIONS)

@@ -273,7 +273,7 @@ def test_pam_system_user(onebox):
             c.ehlo()
             c.cmd("MAIL FROM:<a@example.org>")
             if c.cmd("RCPT TO:<%s>" % addr).code != 250:
-                onebox.cli("user", "add", addr, input="")  # mailbox record, no DB password
+                onebox.cli("user", "add", addr, "--system-user", input="")  # mailbox record, no DB password
         with onebox.raw("submissions") as c:
             c.ehlo()
             r = c.auth_plain(addr, "wrong")

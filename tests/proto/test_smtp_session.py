@@ -110,7 +110,9 @@ def test_bad_sequence(shared, steps):
         for s in steps[:-1]:
             assert c.cmd(s).code == 250, s
         r = c.cmd(steps[-1])
-        assert r.code == 503 and r.enhanced == "5.5.1", "%s -> %s" % (steps[-1], r)
+        # RFC 5321 §3.3: DATA without a valid recipient may get 503 or 554
+        codes = (503, 554) if steps[-1] == "DATA" and len(steps) > 1 else (503,)
+        assert r.code in codes and r.enhanced == "5.5.1", "%s -> %s" % (steps[-1], r)
         assert c.cmd("NOOP").code == 250, "session must continue after 503"
 
 
@@ -121,7 +123,7 @@ def test_mail_before_helo(shared):
 
 
 @pytest.mark.parametrize("cmd,enh", [
-    ("EHLO", {"5.5.4"}),
+    ("EHLO", {"5.5.4", "5.5.2"}),
     ("MAIL FROM:", {"5.5.4", "5.1.7"}),
     ("MAIL FROM:<a b@example.org>", {"5.1.7", "5.5.4"}),
     ("MAIL FROM:<a@@example.org>", {"5.1.7"}),

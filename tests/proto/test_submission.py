@@ -84,6 +84,9 @@ def test_auth_bad(shared, i, user, pw):
     with shared.raw("submissions", source="127.0.1.%d" % i) as c:
         c.ehlo()
         r = c.auth_plain(user, pw)
+        if not user:            # "\0\0password": malformed, a 501 is fine too
+            assert r.code in (501, 535), "empty user -> %s" % r
+            return
         assert r.code == 535 and r.enhanced == "5.7.8", "%s/%r -> %s" % (user, pw, r)
 
 

@@ -42,7 +42,9 @@ def peer_cert(host, port, starttls=True):
 
 
 def s_client(args, stdin=b"QUIT\r\n", timeout=30):
-    p = subprocess.run(["openssl", "s_client"] + args, input=stdin, capture_output=True,
+    # -ign_eof: otherwise s_client treats a line starting with Q as "quit" and
+    # closes before the server's reply
+    p = subprocess.run(["openssl", "s_client", "-ign_eof"] + args, input=stdin, capture_output=True,
                        timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
 

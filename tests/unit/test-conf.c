@@ -28,10 +28,10 @@ static const struct bad_case bad_cases[] = {
 	{ "ipv6 without brackets", "smtp_listen = ::1:25\n", "t.conf:1: smtp_listen:" },
 	{ "twice", "user = a\n# c\nuser = b\n", "t.conf:3: user: set twice" },
 	{ "bad bool", "log_syslog = maybe\n", "t.conf:1: log_syslog: 'maybe' is not yes or no" },
-	{ "relative data_dir", "data_dir = var/x\n", "data_dir: must be an absolute path" },
-	{ "bad log level", "log_level = loud\n", "log_level: 'loud'" },
+	{ "relative data_dir", "\ndata_dir = var/x\n", "t.conf:2: data_dir: 'var/x' must be an absolute path" },
+	{ "bad log level", "log_level = loud\n", "t.conf:1: log_level: 'loud'" },
 	{ "cert without key", "tls_cert = /x.pem\n", "tls_cert and tls_key must be set together" },
-	{ "bad hostname", "hostname = a b\n", "hostname:" },
+	{ "bad hostname", "hostname = a b\n", "t.conf:1: hostname: 'a b' is not a host name" },
 	{ "bad plaintext host", "plaintext_auth_listen = lan\n", "t.conf:1: plaintext_auth_listen:" },
 	{ NULL, NULL, NULL }
 };

@@ -135,6 +135,9 @@ test_unique(void **state)
 	assert_non_null(strstr(a, ".M"));
 	assert_non_null(strchr(a, 'Q'));
 	assert_non_null(strchr(a, 'R'));
+	assert_true(strlen(a) <= 70);
+	for (const char *p = a; *p; p++)
+		assert_true(*p > 0x20 && *p < 0x7f);	/* UIDL charset */
 }
 
 static void

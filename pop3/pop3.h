@@ -1,0 +1,195 @@
+/*
+ * pop3 - the POP3 server process (RFC 1939; RFC 2449 CAPA and response
+ * codes, RFC 2595 STLS, RFC 3206 [AUTH]/[IN-USE]/[SYS/TEMP], RFC 5034
+ * AUTH PLAIN) over the Maildir and its index (index.h).
+ *
+ * Files: pop3d.c (process: listeners, limits, shutdown), pop3-session.c
+ * (connection, line reading, the command table and state machine),
+ * pop3-auth.c (USER/PASS, AUTH PLAIN, throttle), pop3-mailbox.c (the
+ * maildrop: lock, snapshot of the index, DELE/RSET, update at QUIT),
+ * pop3-commands.c (the transaction commands), pop3-retr.c (multi-line
+ * answers streamed as the client reads them), pop3-parse.c (pure parsing
+ * and conversion).
+ *
+ * One POP3 session per mailbox at a time: an flock() on
+ * "<maildir>/onebox-pop3.lock" held from login to the end of the session,
+ * so a second session gets [IN-USE] even when it runs in another pop3d
+ * process (after a SIGHUP), and a killed process leaves no stale lock.
+ *
+ * The message list is a snapshot taken at login (RFC 1939 §8: numbers
+ * stay fixed): deliveries during the session appear in the next one.
+ * DELE only marks; the marked messages are expunged through the index
+ * when QUIT is received in the TRANSACTION state, never otherwise.
+ */
+#ifndef ONEBOX_POP3_H
+#define ONEBOX_POP3_H
+
+#include "auth-client.h"
+#include "conf.h"
+#include "db.h"
+#include "ev.h"
+#include "index.h"
+#include "io.h"
+#include "pop3-parse.h"
+
+#include <stdint.h>
+
+#define POP3_LINE_MAX		4096	/* command line with CRLF (AUTH PLAIN fits) */
+#define POP3_OUT_HIGH		(64 * 1024)	/* stop producing above this much queued */
+#define POP3_MAX_ERRORS		20	/* bad commands before the connection is closed */
+#define POP3_MAX_SESSIONS	1000
+#define POP3_MAX_PER_IP		100
+
+enum pop3_state {
+	POP3_S_AUTHORIZATION,	/* greeting sent, not logged in */
+	POP3_S_SASL,		/* AUTH sent "+ ", waiting for the response line */
+	POP3_S_AUTH_WAIT,	/* password check or failure delay; input paused */
+	POP3_S_TLS,		/* STLS / implicit TLS handshake */
+	POP3_S_TRANSACTION,	/* logged in, maildrop locked */
+	POP3_S_SENDING,		/* a multi-line answer is being streamed */
+	POP3_S_CLOSING,		/* last reply queued, closing */
+};
+
+/* The maildrop of a logged-in session (pop3-mailbox.c). */
+struct pop3_msg {
+	uint32_t uid;
+	uint64_t vsize;		/* octets with CRLF (what LIST reports) */
+	char *base;		/* stable unique name (UIDL source) */
+	char *filename;		/* relative to dir; refreshed if the file moved */
+	uint8_t deleted;
+	uint8_t retrieved;
+};
+
+struct pop3_mailbox {
+	char *dir;		/* the INBOX folder */
+	int lock_fd;
+	struct pop3_msg *msgs;
+	size_t n;
+	size_t ndeleted;
+	uint64_t octets_deleted;
+	uint64_t octets;	/* all messages */
+};
+
+struct pop3_session;
+/* A producer writes the next part of a multi-line answer into out; it
+ * returns 1 when the answer is complete (".\r\n" written), 0 for more,
+ * -1 on a failure that must close the connection (logged). */
+typedef int pop3_producer(struct pop3_session *s, struct buf *out);
+
+struct pop3d;
+
+struct pop3_session {
+	uint64_t id;
+	struct pop3d *d;
+	struct io *io;
+	enum conf_service svc;
+	enum pop3_state state;
+	char ip[64];
+	int port;
+	char local_ip[64];
+	int local_port;
+	int tls;
+	int plaintext_ok;	/* passwords allowed without TLS on this listener */
+	int errors;
+	int skipping;		/* dropping the tail of an over-long line */
+	int shutting_down;
+
+	/* authorization */
+	char *user_arg;		/* from USER, until PASS */
+	char *user;		/* authenticated canonical address */
+	uint32_t auth_req;
+	struct ev_timer delay_timer;
+	char delayed_reply[160];
+
+	/* transaction */
+	struct pop3_mailbox mbox;
+	unsigned long nretr, ntop;
+	uint64_t bytes_sent_msgs;
+
+	/* multi-line answer in progress (pop3-retr.c) */
+	pop3_producer *producer;
+	struct buf scratch;
+	int msg_fd;
+	size_t cursor;		/* LIST/UIDL: next index */
+	struct pop3_stuff stuff;
+
+	struct pop3_session *next, *prev;
+};
+
+struct pop3d {
+	struct svc_env *env;
+	const struct conf *conf;
+	struct ev_loop *loop;
+	struct db *db;
+	struct auth_client *auth;
+	SSL_CTX *tls;
+	struct pop3_session *sessions;
+	size_t nsessions;
+	int stopping;
+};
+
+/* pop3d.c */
+void pop3d_session_gone(void);
+
+/* pop3-session.c */
+void pop3_session_start(struct pop3d *d, int fd, enum conf_service svc);
+/* pop3_reply - one line ("+OK ..." / "-ERR ..."), CRLF added. */
+void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* pop3_process - run the buffered commands the state allows. */
+void pop3_process(struct pop3_session *s);
+void pop3_count_error(struct pop3_session *s);
+void pop3_close_after_reply(struct pop3_session *s);
+void pop3_session_close(struct pop3_session *s);
+void pop3_session_shutdown(struct pop3_session *s);
+uint64_t pop3_idle_ms(struct pop3_session *s);
+
+/* pop3-auth.c */
+int pop3_auth_allowed(struct pop3_session *s);
+void pop3_cmd_user(struct pop3_session *s, struct pop3_command *c);
+void pop3_cmd_pass(struct pop3_session *s, struct pop3_command *c);
+void pop3_cmd_auth(struct pop3_session *s, struct pop3_command *c);
+/* pop3_sasl_line - the client's answer to "+ " in the SASL state. */
+void pop3_sasl_line(struct pop3_session *s, char *line);
+void pop3_auth_cancel(struct pop3_session *s);
+
+/* pop3-mailbox.c */
+/*
+ * pop3_mailbox_open - lock and snapshot the INBOX of user.  0, or -1 with
+ * *resp_r a static "-ERR ..." reply text ([IN-USE] or [SYS/TEMP]).
+ */
+int pop3_mailbox_open(struct pop3_session *s, const char *user, const char **resp_r);
+/* pop3_mailbox_msg - message number n (1-based) if it exists and is not
+ * deleted, else NULL. */
+struct pop3_msg *pop3_mailbox_msg(struct pop3_session *s, uint32_t n);
+/* pop3_mailbox_open_msg - open message m's file for reading (looking it up
+ * again through the index if it was renamed meanwhile); fd or -1. */
+int pop3_mailbox_open_msg(struct pop3_session *s, struct pop3_msg *m);
+/* pop3_mailbox_update - expunge the DELE'd messages (the UPDATE state);
+ * 0/-1. */
+int pop3_mailbox_update(struct pop3_session *s);
+void pop3_mailbox_close(struct pop3_session *s);
+
+/* pop3-commands.c */
+/* pop3_command - parse and run one command line. */
+void pop3_command(struct pop3_session *s, char *line, size_t len);
+
+/* pop3-retr.c */
+/*
+ * pop3_send_multiline - start a multi-line answer whose first line was
+ * already queued: runs the producer now and, while the output stays
+ * below POP3_OUT_HIGH, again; if the answer is not complete the session
+ * enters POP3_S_SENDING and pop3_send_more() continues on IO_LOWAT.
+ */
+void pop3_send_multiline(struct pop3_session *s, pop3_producer *p);
+/* pop3_send_more - IO_LOWAT in POP3_S_SENDING: produce more; back to the
+ * TRANSACTION state (and the next commands) when done. */
+void pop3_send_more(struct pop3_session *s);
+/* pop3_send_abort - drop an answer in progress (session closing). */
+void pop3_send_abort(struct pop3_session *s);
+/* Producers; pop3_produce_message reads s->msg_fd through s->stuff,
+ * the listings start at s->cursor. */
+int pop3_produce_message(struct pop3_session *s, struct buf *out);
+int pop3_produce_list(struct pop3_session *s, struct buf *out);
+int pop3_produce_uidl(struct pop3_session *s, struct buf *out);
+
+#endif
