@@ -59,6 +59,9 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+static void log_emit(int lvl, int with_errno, int saved_errno, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 log_emit(int lvl, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {

@@ -60,6 +60,7 @@ def check_mailbox(ob, addr):
 def test_kill9_during_burst(onebox):
     ob = onebox
     ob.cli("alias", "add", "both@local.test", ALICE, BOB)
+    ob.set("smtp_max_connections_per_ip", "200")    # 20 senders + the harness's probes
     lock = threading.Lock()
     next_n = [0]
     done = [0]
