@@ -23,6 +23,13 @@
 
 static uint64_t session_counter;
 
+static const char *const state_names[] = {
+	[POP3_S_AUTHORIZATION] = "authorization", [POP3_S_SASL] = "sasl",
+	[POP3_S_AUTH_WAIT] = "auth-wait", [POP3_S_TLS] = "tls",
+	[POP3_S_TRANSACTION] = "transaction", [POP3_S_SENDING] = "sending",
+	[POP3_S_CLOSING] = "closing",
+};
+
 void
 pop3_reply(struct pop3_session *s, const char *fmt, ...)
 {
@@ -125,7 +132,8 @@ session_timeout(struct pop3_session *s)
 {
 	if (s->state == POP3_S_AUTH_WAIT)
 		return;		/* authd answers or the delay ends soon */
-	log_info("%016llx pop3 timeout address=%s state=%d", (unsigned long long)s->id, s->ip, s->state);
+	log_info("%016llx pop3 timeout address=%s state=%s", (unsigned long long)s->id, s->ip,
+	    state_names[s->state]);
 	if (s->state == POP3_S_CLOSING || s->state == POP3_S_SENDING || s->state == POP3_S_TLS ||
 	    io_pending_out(s->io) > 0) {
 		/* the client does not read: a goodbye would never leave */

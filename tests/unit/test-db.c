@@ -21,6 +21,8 @@
 #include "db.h"
 #include "migrate.h"
 
+static const char *cur_path;	/* the DB file of the running test */
+
 struct fx {
 	char dir[64];
 	char *path;
@@ -36,6 +38,7 @@ setup(void **state)
 	strcpy(fx->dir, "/tmp/test-db-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	fx->path = xasprintf("%s/%s", fx->dir, DB_FILENAME);
+	cur_path = fx->path;
 	assert_int_equal(db_open(fx->path, DB_READWRITE, &fx->db, &err), 0);
 	*state = fx;
 	return 0;
@@ -65,6 +68,20 @@ teardown(void **state)
 		fail_msg("%s: error '%s' lacks '%s'", #call, err_, substr); \
 	} while (0)
 
+/* raw_alias - insert an alias row behind the API's back, as an older
+ * version or a hand edit could have: the resolver must survive loops. */
+static void
+raw_alias(const char *address, const char *target)
+{
+	sqlite3 *h;
+	char *sql = sqlite3_mprintf("INSERT INTO aliases (address, target) VALUES (%Q, %Q)", address, target);
+	assert_int_equal(sqlite3_open(cur_path, &h), SQLITE_OK);
+	sqlite3_busy_timeout(h, 5000);
+	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	sqlite3_free(sql);
+}
+
 /* fixture - the test world used by the resolve tests */
 static void
 fixture(struct db *db)
@@ -89,11 +106,13 @@ fixture(struct db *db)
 	/* loop1 <-> loop2, and loop3 -> { bob, loop4 -> loop3 } */
 	OK(db_alias_add(db, "loop1@example.com", "bob@example.com", &err_));
 	OK(db_alias_add(db, "loop2@example.com", "loop1@example.com", &err_));
-	OK(db_alias_add(db, "loop1@example.com", "loop2@example.com", &err_));
+	ERR(db_alias_add(db, "loop1@example.com", "loop2@example.com", &err_), "would create an alias loop");
+	raw_alias("loop1@example.com", "loop2@example.com");
 	OK(db_alias_del(db, "loop1@example.com", "bob@example.com", &err_));
 	OK(db_alias_add(db, "loop3@example.com", "bob@example.com", &err_));
 	OK(db_alias_add(db, "loop4@example.com", "loop3@example.com", &err_));
-	OK(db_alias_add(db, "loop3@example.com", "loop4@example.com", &err_));
+	ERR(db_alias_add(db, "loop3@example.com", "loop4@example.com", &err_), "would create an alias loop");
+	raw_alias("loop3@example.com", "loop4@example.com");
 	OK(db_alias_add(db, "off@example.com", "dis@example.com", &err_));
 	OK(db_alias_add(db, "fwd@example.com", "someone@gmail.com", &err_));
 	/* chain d0 -> d1 -> ... -> d11 -> alice: 12 levels */

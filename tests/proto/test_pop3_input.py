@@ -1,0 +1,219 @@
+"""POP3 bad input and resources (issue 3): unknown commands, wrong
+arguments, wrong state, over-long lines, control characters, too many
+errors, a client that stops reading, the idle timeout, a 50 MB message
+with the process's memory watched, and SIGTERM with open sessions.
+Every case must end in a clear -ERR or a clean close: never a crash or a
+hang (the teardown checks the daemon exits 0 and the sanitizer reports).
+"""
+
+import hashlib
+import threading
+import time
+
+import pytest
+
+from test_pop3 import (PW, POP3Closed, box, deliver, new_user, place_message, pop3,  # noqa: F401
+                       pop3_box, pop3d_pid)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def test_unknown_and_malformed_commands(box):
+    user = new_user(box)
+    deliver(box, user, 2)
+    with pop3(box, user) as c:
+        for line in ("XYZZY", "RETR", "RETR abc", "RETR 0", "RETR -1", "RETR 99999999999",
+                     "RETR 3", "TOP 1", "TOP 1 x", "LIST 1 2", "STAT now", "DELE", "UIDL 9",
+                     "", "   "):
+            r = c.cmd(line)
+            assert r.startswith("-ERR "), "%r -> %r" % (line, r)
+        assert c.cmd("STAT").startswith("+OK 2 "), "the session must survive bad commands"
+
+
+def test_commands_in_the_wrong_state(box):
+    user = new_user(box)
+    deliver(box, user, 1)
+    with pop3(box) as c:
+        for line in ("STAT", "LIST", "UIDL", "RETR 1", "TOP 1 0", "DELE 1", "RSET", "NOOP"):
+            r = c.cmd(line)
+            assert r.startswith("-ERR"), "%s before login -> %s" % (line, r)
+        assert c.cmd("STLS").startswith("-ERR"), "second STLS"
+        c.login(user, PW)
+        for line in ("USER " + user, "PASS " + PW, "AUTH PLAIN", "STLS", "APOP a b"):
+            r = c.cmd(line)
+            assert r.startswith("-ERR"), "%s after login -> %s" % (line, r)
+        assert c.cmd("STAT").startswith("+OK 1 ")
+
+
+def test_control_characters_and_nul(box):
+    with pop3(box) as c:
+        assert c.cmd("CAPA\0X").startswith("-ERR")
+        assert c.cmd("NOOP\x01").startswith("-ERR")
+        c.send(b"RETR \xff\xfe\r\n")
+        assert c.line().startswith("-ERR")
+        first, caps = c.multi("CAPA")
+        assert first.startswith("+OK")
+
+
+@pytest.mark.parametrize("size", [5000, 300000, 3000000])
+def test_over_long_line(box, size):
+    with pop3(box) as c:
+        c.send("NOOP " + "x" * size + "\r\n")
+        r = c.line(timeout=20)
+        assert r == "-ERR Line too long", r
+        first, caps = c.multi("CAPA")
+        assert first.startswith("+OK"), "the session must go on after an over-long line"
+        assert b"TOP" in caps
+
+
+def test_too_many_errors_closes(box):
+    with pop3(box) as c:
+        closed = False
+        for i in range(40):
+            try:
+                r = c.cmd("BOGUS %d" % i)
+            except (POP3Closed, ConnectionError):
+                closed = True
+                break
+            if "Too many" in r:
+                closed = c.is_closed()
+                break
+            assert r.startswith("-ERR")
+        assert closed, "the server kept a client sending only bad commands"
+
+
+def test_bare_lf_and_lowercase_accepted(box):
+    user = new_user(box)
+    with pop3(box) as c:
+        c.send("user %s\npass %s\nstat\n" % (user, PW))
+        assert c.line().startswith("+OK")
+        assert c.line().startswith("+OK")
+        assert c.line().startswith("+OK 0 0")
+
+
+def test_client_that_stops_reading_does_not_block_others(onebox_factory):
+    """A client pipelines RETRs of a 5 MB message and never reads: the
+    process's memory stays bounded and other sessions are served."""
+    ob = pop3_box(onebox_factory)
+    user, other = new_user(ob), new_user(ob)
+    deliver(ob, user, 1)
+    deliver(ob, other, 1)
+    place_message(ob, user, (b"X" * 998 + b"\n") * 5000)
+    pid = pop3d_pid(ob)
+    base = rss_kb(pid)
+    hog = pop3(ob, user)
+    hog.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
+    hog.send("RETR 2\r\n" * 200)
+    time.sleep(1.0)
+    with pop3(ob, other) as c:
+        assert c.cmd("STAT").startswith("+OK 1 ")
+        first, lines = c.multi("RETR 1")
+        assert first.startswith("+OK") and lines
+        assert c.cmd("QUIT").startswith("+OK")
+    grown = rss_kb(pid) - base
+    assert grown < 8 * 1024, "pop3d grew by %d KB for a client that does not read" % grown
+    hog.close()
+    ob.wait_log(r"pop3 disconnect address=127\.0\.0\.1 user=%s" % user.replace(".", r"\."), timeout=10)
+
+
+@pytest.mark.slow
+def test_idle_timeout(onebox_factory):
+    ob = pop3_box(onebox_factory)
+    ob.set("pop3_idle_timeout", "30")
+    user = new_user(ob)
+    deliver(ob, user, 1)
+    place_message(ob, user, (b"Y" * 998 + b"\n") * 20000)     # 20 MB
+    idle = pop3(ob, user="")
+    stuck = pop3(ob, user)
+    stuck.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
+    stuck.send("RETR 2\r\n")
+    t = time.monotonic()
+    assert idle.line(timeout=45) == "-ERR Disconnected for inactivity"
+    assert idle.is_closed()
+    assert 25 < time.monotonic() - t < 45
+    # the client that stopped reading is cut off as well (no goodbye possible)
+    ob.wait_log(r"pop3 timeout address=127\.0\.0\.1 state=sending", timeout=15)
+    idle.close()
+    stuck.close()
+    with pop3(ob, user) as c:
+        assert c.cmd("STAT").startswith("+OK 2 "), "the mailbox lock must be released"
+
+
+@pytest.mark.slow
+def test_50mb_message_streamed_with_bounded_memory(onebox_factory):
+    ob = pop3_box(onebox_factory)
+    user = new_user(ob)
+    deliver(ob, user, 1)
+    line = b"0123456789" * 7 + b"\n"
+    data = b"Subject: big\n\n" + b"".join(
+        (b"." if i % 97 == 0 else b"") + line for i in range(50 * 1024 * 1024 // len(line)))
+    place_message(ob, user, data)
+    want = data.replace(b"\n.", b"\n..").replace(b"\n", b"\r\n")
+    pid = pop3d_pid(ob)
+    base = rss_kb(pid)
+    peak = [base]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            try:
+                peak[0] = max(peak[0], rss_kb(pid))
+            except (OSError, AssertionError):
+                return
+            time.sleep(0.01)
+
+    th = threading.Thread(target=sample)
+    th.start()
+    try:
+        with pop3(ob, user, timeout=120) as c:
+            size = int(c.cmd("LIST 2").split()[2])
+            assert size == len(data) + data.count(b"\n")
+            assert c.cmd("RETR 2").startswith("+OK")
+            got = c.multi_raw(timeout=120)
+            assert c.cmd("QUIT").startswith("+OK")
+    finally:
+        done.set()
+        th.join()
+    assert len(got) == len(want)
+    assert hashlib.sha256(got).digest() == hashlib.sha256(want).digest()
+    grown = peak[0] - base
+    assert grown < 10 * 1024, "pop3d grew by %d KB while sending a 50 MB message" % grown
+
+
+def test_disconnect_during_retr(box):
+    user = new_user(box)
+    deliver(box, user, 1)
+    place_message(box, user, (b"Z" * 998 + b"\n") * 3000)
+    for _ in range(3):
+        c = pop3(box, user)
+        c.send("RETR 2\r\n")
+        c.rawline()
+        c.sock.recv(10000)
+        c.close()
+    with pop3(box, user) as c:
+        assert c.cmd("STAT").startswith("+OK 2 ")
+
+
+def test_sigterm_with_open_sessions_expunges_nothing(onebox_factory):
+    ob = pop3_box(onebox_factory)
+    user, user2 = new_user(ob), new_user(ob)
+    deliver(ob, user, 2)
+    deliver(ob, user2, 1)
+    a = pop3(ob, user)
+    assert a.cmd("DELE 1").startswith("+OK")
+    b = pop3(ob)                     # not logged in
+    ob.stop()                        # exit status 0 checked
+    for c in (a, b):
+        try:
+            r = c.line(timeout=5)
+            assert r.startswith("-ERR [SYS/TEMP]"), r
+        except (POP3Closed, ConnectionError):
+            pass
+        c.close()
+    assert len(ob.message_files(user)) == 2, "a session without QUIT must not expunge"
