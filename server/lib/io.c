@@ -325,6 +325,8 @@ io_fire(struct io *io, enum io_event e)
 	return 0;
 }
 
+/* io_handshake - 1 done, 0 in progress, -1 closed (the io may be freed:
+ * do not touch it). */
 static int
 io_handshake(struct io *io)
 {
@@ -332,7 +334,7 @@ io_handshake(struct io *io)
 	int r = SSL_do_handshake(io->ssl);
 	if (r == 1) {
 		io->tls_state = 2;
-		return io_fire(io, IO_TLSREADY);
+		return io_fire(io, IO_TLSREADY) < 0 ? -1 : 1;
 	}
 	int e = SSL_get_error(io->ssl, r);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
@@ -340,7 +342,8 @@ io_handshake(struct io *io)
 	io->error = "TLS handshake failed";
 	io->eof = 1;
 	io->dead = 1;
-	return io_fire(io, IO_CLOSED) < 0 ? -1 : -1;
+	io_fire(io, IO_CLOSED);
+	return -1;
 }
 
 static void
@@ -352,7 +355,10 @@ io_event(int fd, int events, void *arg)
 	if (io->dead)
 		return;
 	if (io->tls_state == 1) {
-		if (io_handshake(io) < 0 || io->tls_state == 1) {
+		int r = io_handshake(io);
+		if (r < 0)
+			return;
+		if (r == 0 || io->dead) {
 			if (!io->dead)
 				io_update(io);
 			return;

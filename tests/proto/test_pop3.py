@@ -85,17 +85,23 @@ class POP3Raw:
 
     def multi_raw(self, timeout=None):
         """The body of a multi-line answer, as sent (stuffed, CRLF), without
-        the final '.' line."""
+        the final '.' line.  Linear in the size: big messages are fine."""
         deadline = time.monotonic() + (timeout or self.timeout)
+        if self.buf.startswith(b".\r\n"):
+            self.buf = self.buf[3:]
+            return b""
+        acc = bytearray(b"\r\n" + self.buf)     # a leading CRLF: "." may come first
+        self.buf = b""
+        start = 0
         while True:
-            end = self.buf.find(b"\r\n.\r\n")
-            if self.buf.startswith(b".\r\n"):
-                self.buf = self.buf[3:]
-                return b""
+            end = acc.find(b"\r\n.\r\n", start)
             if end >= 0:
-                body, self.buf = self.buf[:end + 2], self.buf[end + 5:]
-                return body
+                self.buf = bytes(acc[end + 5:])
+                return bytes(acc[2:end + 2])
+            start = max(0, len(acc) - 4)
             self._fill(deadline)
+            acc += self.buf
+            self.buf = b""
 
     def multi(self, first_cmd, timeout=None):
         """Send a command; returns (first line, [unstuffed lines]) or (line, None) on -ERR."""
