@@ -34,7 +34,7 @@ void buf_consume(struct buf *b, size_t n);
 /* buf_compact - move unread bytes to the front. */
 void buf_compact(struct buf *b);
 static inline size_t buf_unread(const struct buf *b) { return b->len - b->rpos; }
-static inline char *buf_rptr(const struct buf *b) { return b->data + b->rpos; }
+static inline char *buf_rptr(const struct buf *b) { return b->data ? b->data + b->rpos : NULL; }
 
 /* xmalloc family: fatal on out-of-memory. */
 void *xmalloc(size_t n);

@@ -157,6 +157,8 @@ io_getline(struct io *io, size_t max, char **line_r, size_t *len_r)
 		io_line_done(io);
 	char *start = buf_rptr(&io->in);
 	size_t avail = buf_unread(&io->in);
+	if (avail == 0)
+		return 0;
 	char *lf = memchr(start, '\n', avail > max ? max : avail);
 	if (lf == NULL)
 		return avail >= max ? -1 : 0;
@@ -181,6 +183,8 @@ int
 io_skip_line(struct io *io)
 {
 	char *start = buf_rptr(&io->in);
+	if (buf_unread(&io->in) == 0)
+		return 0;
 	char *lf = memchr(start, '\n', buf_unread(&io->in));
 	if (lf == NULL) {
 		buf_consume(&io->in, buf_unread(&io->in));
