@@ -131,7 +131,9 @@ const char *db_setting_str(struct db *db, const char *name);
 int64_t db_setting_int(struct db *db, const char *name);	/* INT, SIZE, BOOL */
 
 /* db_changed - 1 if another connection changed the DB since the last call
- * (PRAGMA data_version); settings caches are refreshed automatically. */
+ * (PRAGMA data_version), and then the settings cache is dropped.  Settings
+ * are cached until then: a service calls this once per command or
+ * connection, which is when a CLI change must become visible. */
 int db_changed(struct db *db);
 
 /* password hashing (yescrypt through libcrypt) */

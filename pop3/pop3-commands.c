@@ -169,7 +169,6 @@ send_message(struct pop3_session *s, uint32_t num, uint64_t lines)
 	}
 	pop3_stuff_init(&s->stuff, lines);
 	if (lines == UINT64_MAX) {
-		m->retrieved = 1;
 		s->nretr++;
 		pop3_reply(s, "+OK %llu octets", (unsigned long long)m->vsize);
 	} else {

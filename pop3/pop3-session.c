@@ -130,8 +130,12 @@ pop3_process(struct pop3_session *s)
 static void
 session_timeout(struct pop3_session *s)
 {
-	if (s->state == POP3_S_AUTH_WAIT)
-		return;		/* authd answers or the delay ends soon */
+	if (s->state == POP3_S_AUTH_WAIT) {
+		/* authd answers or the delay ends soon; io re-arms the timer
+		 * only on input, so keep it running for after the login */
+		io_set_timeout(s->io, pop3_idle_ms(s));
+		return;
+	}
 	log_info("%016llx pop3 timeout address=%s state=%s", (unsigned long long)s->id, s->ip,
 	    state_names[s->state]);
 	if (s->state == POP3_S_CLOSING || s->state == POP3_S_SENDING || s->state == POP3_S_TLS ||

@@ -57,7 +57,6 @@ struct pop3_msg {
 	char *base;		/* stable unique name (UIDL source) */
 	char *filename;		/* relative to dir; refreshed if the file moved */
 	uint8_t deleted;
-	uint8_t retrieved;
 };
 
 struct pop3_mailbox {

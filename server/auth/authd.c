@@ -21,6 +21,7 @@
 #include "str.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <security/pam_appl.h>
 #include <signal.h>
@@ -293,24 +294,15 @@ authd_stop(int signo, void *arg)
 int
 authd_main(struct svc_env *env)
 {
-	struct sockaddr_un sun;
 	int fd;
 
 	authd_db_path = env->db_path;
 	dummy_hash = db_hash_password("onebox-timing-equaliser");
 	if (dummy_hash == NULL)
 		fatalx("authd: cannot compute a password hash (libcrypt)");
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (str_lcpy(sun.sun_path, env->auth_path, sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
-		fatalx("authd: socket path too long: %s", env->auth_path);
-	unlink(env->auth_path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 64) < 0)
-		fatal("authd: %s", env->auth_path);
-	if (geteuid() == 0 && chown(env->auth_path, 0, env->gid) < 0)
-		fatal("authd: chown %s", env->auth_path);
-	chmod(env->auth_path, 0660);
+	fd = env->auth_fd;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		fatal("authd: auth socket");
 	for (size_t i = 0; i < env->nlisteners; i++)
 		close(env->listeners[i].fd);
 	authd_loop = ev_new();

@@ -82,6 +82,16 @@ io_free(struct io **iop)
 	free(io);
 }
 
+void
+io_flush(struct io *io)
+{
+	if (io->dead || io->closing || io->tls_state == 1 || io->tls_pending || buf_unread(&io->out) == 0)
+		return;
+	/* on an error the data stays queued: the loop's next write reports it */
+	(void)io_wr(io);
+	io_update(io);
+}
+
 size_t
 io_pending_out(struct io *io)
 {
@@ -396,6 +406,21 @@ io_event(int fd, int events, void *arg)
 				ev_timer_add(io->loop, &io->timer, io->timeout_ms);
 			if (io_fire(io, IO_DATAIN) < 0)
 				return;
+			/* send the replies now rather than after another epoll round */
+			int had = buf_unread(&io->out) > 0;
+			if (!io->dead && io->tls_state != 1 && !io->tls_pending && io_wr(io) < 0) {
+				io->dead = 1;
+				io_fire(io, IO_CLOSED);
+				return;
+			}
+			if (had && !io->dead && !io->closing && buf_unread(&io->out) == 0 &&
+			    io_fire(io, IO_LOWAT) < 0)
+				return;
+			if (!io->dead && io->closing && buf_unread(&io->out) == 0) {
+				io->dead = 1;
+				io_fire(io, IO_CLOSED);
+				return;
+			}
 		}
 		if (io->eof && !io->dead) {
 			io->dead = 1;

@@ -79,6 +79,10 @@ int io_starttls(struct io *io, SSL_CTX *ctx);
 void io_set_timeout(struct io *io, uint64_t ms);
 void io_pause_read(struct io *io);
 void io_resume_read(struct io *io);
+/* io_flush - try to send the queued output now, without waiting for the
+ * loop (for replies made outside an I/O callback).  It does not report
+ * IO_LOWAT: its caller knows what it queued. */
+void io_flush(struct io *io);
 /* io_pending_out - bytes waiting to be sent. */
 size_t io_pending_out(struct io *io);
 

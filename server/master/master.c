@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,13 +59,10 @@ static struct {
 	struct ev_timer kill_timer;
 } M;
 
-/* pop3d is linked in only when the POP3 service exists. */
-int pop3d_main(struct svc_env *env) __attribute__((weak));
-
 static struct slot slots[] = {
 	{ "authd", 1, authd_main, 0, 0, 0, 0, { 0 } },
 	{ "smtpd", 0, smtpd_main, 0, 0, 0, 0, { 0 } },
-	{ "pop3d", 0, NULL, 0, 0, 0, 0, { 0 } },
+	{ "pop3d", 0, pop3d_main, 0, 0, 0, 0, { 0 } },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
@@ -79,8 +78,7 @@ master_wanted(void)
 	const struct conf *c = &M.conf;
 	slots[0].wanted = 1;
 	slots[1].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
-	slots[2].main = pop3d_main;
-	slots[2].wanted = slots[2].main != NULL && (c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n);
+	slots[2].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
 }
 
 static void
@@ -135,6 +133,29 @@ master_db_init(void)
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		fatalx("cannot open the config database %s", M.env.db_path);
+}
+
+/* master_auth_socket - bind authd's socket once, here: clients can connect
+ * (and wait in the backlog) while authd starts or restarts. */
+static void
+master_auth_socket(void)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (str_lcpy(sun.sun_path, M.env.auth_path, sizeof(sun.sun_path)) >= sizeof(sun.sun_path))
+		fatalx("auth socket path too long: %s", M.env.auth_path);
+	unlink(M.env.auth_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 128) < 0)
+		fatal("auth socket %s", M.env.auth_path);
+	if (geteuid() == 0 && chown(M.env.auth_path, 0, M.env.gid) < 0)
+		fatal("chown %s", M.env.auth_path);
+	if (chmod(M.env.auth_path, 0660) < 0)
+		fatal("chmod %s", M.env.auth_path);
+	M.env.auth_fd = fd;
 }
 
 static SSL_CTX *
@@ -213,6 +234,8 @@ master_spawn(struct slot *sl)
 	}
 	if (pid == 0) {
 		svc_setup_child(sl->name);
+		if (sl->main != authd_main)
+			close(M.env.auth_fd);
 		if (!sl->root)
 			svc_drop_privs(&M.env, sl->name);
 		_exit(sl->main(&M.env));
@@ -421,6 +444,7 @@ master_run(const char *path)
 	M.env.auth_path = xasprintf("%s/run/auth.sock", M.conf.data_dir);
 	master_dirs();
 	master_db_init();
+	master_auth_socket();
 	if ((M.env.tls = master_tls(&M.conf)) == NULL)
 		return 1;
 	if (master_bind(&M.conf, NULL, 0, &M.env.listeners, &M.env.nlisteners) < 0)

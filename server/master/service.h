@@ -27,6 +27,7 @@ struct svc_env {
 	SSL_CTX *tls;			/* server context (cert + key loaded) */
 	char *db_path;			/* data_dir/onebox.db */
 	char *auth_path;		/* data_dir/run/auth.sock */
+	int auth_fd;			/* its listening socket (bound by the master) */
 	uid_t uid;			/* the unprivileged user */
 	gid_t gid;
 };

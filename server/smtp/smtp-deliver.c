@@ -164,7 +164,9 @@ write_copy(struct smtp_session *s, const char *dir, const char *rcpt, struct mai
 	int n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\nDelivered-To: %s\n", s->from_text, rcpt);
 	int fd;
 
-	if (maildir_create(dir) < 0 || (fd = maildir_tmp_create(dir, t)) < 0)
+	/* The Maildir usually exists: create it only when the first try fails. */
+	if ((fd = maildir_tmp_create(dir, t)) < 0 &&
+	    (errno != ENOENT || maildir_create(dir) < 0 || (fd = maildir_tmp_create(dir, t)) < 0))
 		return -1;
 	if (write(fd, hdr, n) != n || copy_spool(s->spool_fd, fd) < 0) {
 		close(fd);
@@ -176,6 +178,16 @@ write_copy(struct smtp_session *s, const char *dir, const char *rcpt, struct mai
 	t->size = (uint64_t)n + s->data_size;
 	t->vsize = t->size + 2 + s->data_lines;
 	return 0;
+}
+
+static int
+link_copy(const struct maildir_tmp *first, const char *dir, struct maildir_tmp *t)
+{
+	if (maildir_tmp_link(first, dir, t) == 0)
+		return 0;
+	if (errno != ENOENT || maildir_create(dir) < 0)
+		return -1;
+	return maildir_tmp_link(first, dir, t);
 }
 
 static int
@@ -225,8 +237,7 @@ build_copies(struct smtp_session *s, struct delivery *d)
 			d->target = xrealloc(d->target, (d->n + 1) * sizeof(*d->target));
 			struct maildir_tmp *t = &d->tmps[d->n];
 			memset(t, 0, sizeof(*t));
-			int rc = first < 0 ? write_copy(s, dir, r->addr, t) :
-			    maildir_create(dir) < 0 ? -1 : maildir_tmp_link(&d->tmps[first], dir, t);
+			int rc = first < 0 ? write_copy(s, dir, r->addr, t) : link_copy(&d->tmps[first], dir, t);
 			if (rc < 0 && first >= 0)	/* another file system: write a copy instead */
 				rc = write_copy(s, dir, r->addr, t);
 			free(dir);
@@ -268,8 +279,10 @@ delivery_done(struct commit_job *job, void *arg)
 		smtp_session_close(s);
 		return;
 	}
-	if (ok)
+	if (ok) {
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
+		io_flush(s->io);
+	}
 	else
 		smtp_reply(s, "451 4.3.0 Local error while storing the message, try again later");
 	smtp_transaction_reset(s);

@@ -24,6 +24,11 @@ def rss_kb(pid):
     raise AssertionError("no VmRSS for %d" % pid)
 
 
+def sanitized(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return any("libasan" in line or "libubsan" in line for line in f)
+
+
 def test_unknown_and_malformed_commands(box):
     user = new_user(box)
     deliver(box, user, 2)
@@ -117,7 +122,7 @@ def test_client_that_stops_reading_does_not_block_others(onebox_factory):
         assert first.startswith("+OK") and lines
         assert c.cmd("QUIT").startswith("+OK")
     grown = rss_kb(pid) - base
-    assert grown < 8 * 1024, "pop3d grew by %d KB for a client that does not read" % grown
+    assert grown < (40 if sanitized(pid) else 8) * 1024, "pop3d grew by %d KB for a client that does not read" % grown
     hog.close()
     ob.wait_log(r"pop3 disconnect address=127\.0\.0\.1 user=%s" % user.replace(".", r"\."), timeout=10)
 
@@ -183,7 +188,11 @@ def test_50mb_message_streamed_with_bounded_memory(onebox_factory):
     assert len(got) == len(want)
     assert hashlib.sha256(got).digest() == hashlib.sha256(want).digest()
     grown = peak[0] - base
-    assert grown < 10 * 1024, "pop3d grew by %d KB while sending a 50 MB message" % grown
+    # Under AddressSanitizer freed memory (OpenSSL's record buffers among it)
+    # sits in a quarantine of up to 256 MB before reuse, so only the issue's
+    # own bound holds there: the process must not grow by the message's size.
+    bound = 40 * 1024 if sanitized(pid) else 10 * 1024
+    assert grown < bound, "pop3d grew by %d KB while sending a 50 MB message" % grown
 
 
 def test_disconnect_during_retr(box):
