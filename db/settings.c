@@ -58,6 +58,10 @@ const struct setting_def setting_defs[] = {
 	  "seconds an address stays throttled after too many failures" },
 	{ "pop3_idle_timeout", SET_INT, "600", 30, 7200,
 	  "seconds a POP3 client may stay silent" },
+	{ "pop3_max_connections", SET_INT, "1000", 1, 100000,
+	  "simultaneous POP3 connections, all listeners together" },
+	{ "pop3_max_connections_per_ip", SET_INT, "100", 1, 10000,
+	  "simultaneous POP3 connections from one client address" },
 	{ NULL, SET_INT, NULL, 0, 0, NULL },
 };
 

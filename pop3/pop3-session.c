@@ -10,6 +10,7 @@
  * buffer stops reading at its own limit).
  */
 #include "pop3.h"
+#include "front.h"
 #include "log.h"
 #include "net.h"
 #include "str.h"
@@ -213,7 +214,7 @@ session_link(struct pop3d *d, struct pop3_session *s)
 	if (d->sessions)
 		d->sessions->prev = s;
 	d->sessions = s;
-	d->nsessions++;
+	front_opened(d->front, s->ip);
 }
 
 void
@@ -270,12 +271,11 @@ pop3_session_close(struct pop3_session *s)
 		d->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	d->nsessions--;
 	log_info("%016llx pop3 disconnect address=%s user=%s retr=%lu top=%lu", (unsigned long long)s->id,
 	    s->ip, s->user ? s->user : "-", s->nretr, s->ntop);
+	front_closed(d->front, s->ip);
 	free(s->user);
 	free(s);
-	pop3d_session_gone();
 }
 
 /* pop3_session_shutdown - the server stops: an answer being streamed may

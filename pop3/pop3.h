@@ -37,8 +37,6 @@
 #define POP3_LINE_MAX		4096	/* command line with CRLF (AUTH PLAIN fits) */
 #define POP3_OUT_HIGH		(64 * 1024)	/* stop producing above this much queued */
 #define POP3_MAX_ERRORS		20	/* bad commands before the connection is closed */
-#define POP3_MAX_SESSIONS	1000
-#define POP3_MAX_PER_IP		100
 
 enum pop3_state {
 	POP3_S_AUTHORIZATION,	/* greeting sent, not logged in */
@@ -122,13 +120,9 @@ struct pop3d {
 	struct db *db;
 	struct auth_client *auth;
 	SSL_CTX *tls;
+	struct front *front;
 	struct pop3_session *sessions;
-	size_t nsessions;
-	int stopping;
 };
-
-/* pop3d.c */
-void pop3d_session_gone(void);
 
 /* pop3-session.c */
 void pop3_session_start(struct pop3d *d, int fd, enum conf_service svc);

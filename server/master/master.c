@@ -215,7 +215,7 @@ master_bind(const struct conf *c, struct listener *old, size_t nold, struct list
 				}
 			}
 			ls = xrealloc(ls, (n + 1) * sizeof(*ls));
-			ls[n++] = (struct listener){ (enum conf_service)s, *a, fd };
+			ls[n++] = (struct listener){ (enum conf_service)s, *a, fd, NULL };
 		}
 	}
 	*ls_r = ls;

@@ -14,10 +14,13 @@
 #include <openssl/ssl.h>
 #include <sys/types.h>
 
+struct front;
+
 struct listener {
 	enum conf_service svc;
 	struct conf_addr addr;
 	int fd;
+	struct front *front;	/* in a service process: who accepts here */
 };
 
 struct svc_env {

@@ -9,6 +9,7 @@
  * step (password check, group commit), because reading is paused then.
  */
 #include "smtp.h"
+#include "front.h"
 #include "log.h"
 #include "net.h"
 #include "str.h"
@@ -532,7 +533,7 @@ smtp_session_start(struct smtpd *d, int fd, enum conf_service svc)
 	if (d->sessions)
 		d->sessions->prev = s;
 	d->sessions = s;
-	d->nsessions++;
+	front_opened(d->front, s->ip);
 	log_info("%016llx smtp connect address=%s port=%d local=%s:%d service=%s", (unsigned long long)s->id,
 	    s->ip, s->port, s->local_ip, s->local_port, conf_service_key(svc));
 	if (svc == SVC_SUBMISSIONS) {
@@ -570,10 +571,9 @@ smtp_session_close(struct smtp_session *s)
 		d->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	d->nsessions--;
 	log_info("%016llx smtp disconnect address=%s", (unsigned long long)s->id, s->ip);
+	front_closed(d->front, s->ip);
 	free(s);
-	smtpd_session_gone(NULL);
 }
 
 /* smtp_session_shutdown - the server is stopping: a session in DATA or in

@@ -43,6 +43,7 @@ struct smtp_rcpt {
 
 struct smtpd;
 struct delivery;
+struct front;
 
 struct smtp_session {
 	uint64_t id;
@@ -104,16 +105,14 @@ struct smtpd {
 	struct auth_client *auth;
 	struct committer *committer;
 	SSL_CTX *tls;
+	struct front *front;
 	struct smtp_session *sessions;
-	size_t nsessions;
-	int stopping;
 	char *mail_dir;
 	char *queue_dir;
 };
 
 /* smtpd.c */
 int smtpd_trusted(struct smtpd *d, const char *ip);
-void smtpd_session_gone(struct smtp_session *s);
 
 /* smtp-session.c */
 void smtp_session_start(struct smtpd *d, int fd, enum conf_service svc);
