@@ -437,15 +437,15 @@ smtp_process(struct smtp_session *s)
 			smtp_reply(s, "500 5.5.2 Line too long");
 			if (!io_skip_line(s->io)) {
 				/* the rest of the line arrives later: drop it then */
-				s->data_err = 1;
+				s->skip_line = 1;
 				return;
 			}
 			smtp_count_error(s);
 			continue;
 		}
-		if (s->data_err) {
+		if (s->skip_line) {
 			/* tail of an over-long line */
-			s->data_err = 0;
+			s->skip_line = 0;
 			io_line_done(s->io);
 			smtp_count_error(s);
 			continue;

@@ -70,6 +70,7 @@ struct smtp_session {
 	int cmds_before_mail;
 	int errors;
 	int shutting_down;
+	int skip_line;			/* dropping the rest of an over-long line */
 
 	/* transaction */
 	struct mailaddr from;
