@@ -58,7 +58,7 @@ Submit with authentication, as a mail program would:
         --auth-password '$pw' --from alice@demo.test --to alice@demo.test
 Read it:
   curl -k --ssl-reqd pop3://127.0.0.1:2110/1 -u 'alice@demo.test:$pw'
-  ls $base/data/mail/demo.test/alice/new/
+  ls $base/data/mail/demo.test/alice/new/ $base/data/mail/demo.test/alice/cur/
 Add a user:
   echo 'their-password' | ./build/onebox -c $conf user add bob@demo.test
 
