@@ -24,7 +24,7 @@
 int
 pop3_auth_allowed(struct pop3_session *s)
 {
-	return s->tls || s->plaintext_ok;
+	return s->tls || s->peer.plaintext_ok;
 }
 
 void
@@ -49,10 +49,10 @@ login_ok(struct pop3_session *s, const char *user)
 {
 	const char *resp;
 
-	auth_throttle_success(s->ip);
+	auth_throttle_success(s->peer.ip);
 	if (pop3_mailbox_open(s, user, &resp) < 0) {
 		log_info("%016llx pop3 login address=%s user=%s result=\"%s\"", (unsigned long long)s->id,
-		    s->ip, user, resp);
+		    s->peer.ip, user, resp);
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "%s", resp);
 		return;
@@ -61,7 +61,7 @@ login_ok(struct pop3_session *s, const char *user)
 	s->user = xstrdup(user);
 	s->state = POP3_S_TRANSACTION;
 	log_info("%016llx pop3 login address=%s user=%s messages=%zu octets=%llu tls=%s",
-	    (unsigned long long)s->id, s->ip, user, s->mbox.n, (unsigned long long)s->mbox.octets,
+	    (unsigned long long)s->id, s->peer.ip, user, s->mbox.n, (unsigned long long)s->mbox.octets,
 	    s->tls ? "yes" : "no");
 	pop3_reply(s, "+OK Logged in, %zu messages (%llu octets)", s->mbox.n,
 	    (unsigned long long)s->mbox.octets);
@@ -80,13 +80,13 @@ auth_done(void *arg, int result, const char *user)
 	if (result == AUTH_OK) {
 		login_ok(s, user);
 	} else if (result == AUTH_TEMPFAIL) {
-		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->id, s->ip);
+		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure, try again later");
 	} else {
-		int n = auth_throttle_failed(s->ip, ev_clock_ms(), window);
+		int n = auth_throttle_failed(s->peer.ip, ev_clock_ms(), window);
 		log_info("%016llx pop3 auth address=%s result=failed failures=%d", (unsigned long long)s->id,
-		    s->ip, n);
+		    s->peer.ip, n);
 		s->errors++;
 		reply_later(s, (uint64_t)db_setting_int(db, "auth_fail_delay_ms"),
 		    "-ERR [AUTH] Authentication failed");
@@ -102,10 +102,10 @@ throttled(struct pop3_session *s)
 {
 	struct db *db = s->d->db;
 
-	if (!auth_throttle_blocked(s->ip, ev_clock_ms(), (int)db_setting_int(db, "auth_max_failures"),
+	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, "auth_max_failures"),
 	    1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds")))
 		return 0;
-	log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->id, s->ip);
+	log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
 	pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");
 	return 1;
 }
@@ -115,7 +115,7 @@ auth_check(struct pop3_session *s, const char *user, const char *pass)
 {
 	s->state = POP3_S_AUTH_WAIT;
 	io_pause_read(s->io);
-	s->auth_req = auth_client_request(s->d->auth, s->ip, user, pass, auth_done, s);
+	s->auth_req = auth_client_request(s->d->auth, s->peer.ip, user, pass, auth_done, s);
 }
 
 /* need_tls - 1 (and answered) if passwords are not allowed here yet. */

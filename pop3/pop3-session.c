@@ -35,15 +35,10 @@ void
 pop3_reply(struct pop3_session *s, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	io_vreply(s->io, s->id, "pop3", fmt, ap);
 	va_end(ap);
-	log_debug("%016llx pop3 reply \"%s\"", (unsigned long long)s->id, b.data);
-	buf_adds(&b, "\r\n");
-	io_write(s->io, b.data, b.len);
-	buf_free(&b);
 }
 
 void
@@ -57,7 +52,7 @@ void
 pop3_count_error(struct pop3_session *s)
 {
 	if (++s->errors >= POP3_MAX_ERRORS) {
-		log_info("%016llx pop3 too many errors address=%s", (unsigned long long)s->id, s->ip);
+		log_info("%016llx pop3 too many errors address=%s", (unsigned long long)s->id, s->peer.ip);
 		pop3_reply(s, "-ERR Too many bad commands, closing connection");
 		pop3_close_after_reply(s);
 	}
@@ -137,7 +132,7 @@ session_timeout(struct pop3_session *s)
 		io_set_timeout(s->io, pop3_idle_ms(s));
 		return;
 	}
-	log_info("%016llx pop3 timeout address=%s state=%s", (unsigned long long)s->id, s->ip,
+	log_info("%016llx pop3 timeout address=%s state=%s", (unsigned long long)s->id, s->peer.ip,
 	    state_names[s->state]);
 	if (s->state == POP3_S_CLOSING || s->state == POP3_S_SENDING || s->state == POP3_S_TLS ||
 	    io_pending_out(s->io) > 0) {
@@ -187,7 +182,7 @@ pop3_io(struct io *io, enum io_event ev, void *arg)
 	case IO_CLOSED:
 		if (io->error && s->state != POP3_S_CLOSING)
 			log_info("%016llx pop3 disconnect address=%s error=\"%s\"", (unsigned long long)s->id,
-			    s->ip, io->error);
+			    s->peer.ip, io->error);
 		pop3_session_close(s);
 		break;
 	}
@@ -214,33 +209,27 @@ session_link(struct pop3d *d, struct pop3_session *s)
 	if (d->sessions)
 		d->sessions->prev = s;
 	d->sessions = s;
-	front_opened(d->front, s->ip);
+	front_opened(d->front, s->peer.ip);
 }
 
 void
-pop3_session_start(struct pop3d *d, int fd, enum conf_service svc)
+pop3_session_start(struct pop3d *d, int fd, const struct front_peer *peer)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	enum conf_service svc = peer->svc;
 
 	s->id = ((uint64_t)getpid() << 32) | ++session_counter;
 	s->d = d;
 	s->svc = svc;
 	s->msg_fd = -1;
 	s->mbox.lock_fd = -1;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		net_addr_str((struct sockaddr *)&ss, s->ip, sizeof(s->ip), &s->port);
-	else
-		str_lcpy(s->ip, "unknown", sizeof(s->ip));
-	net_local_addr(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
-	s->plaintext_ok = conf_plaintext_ok(d->conf, s->local_ip, s->local_port);
+	s->peer = *peer;
 	ev_timer_init(&s->delay_timer, pop3_delay_done, s);
 	s->io = io_new(d->loop, fd, pop3_io, s);
 	io_set_timeout(s->io, pop3_idle_ms(s));
 	session_link(d, s);
 	log_info("%016llx pop3 connect address=%s port=%d local=%s:%d service=%s", (unsigned long long)s->id,
-	    s->ip, s->port, s->local_ip, s->local_port, conf_service_key(svc));
+	    s->peer.ip, s->peer.port, s->peer.local_ip, s->peer.local_port, conf_service_key(svc));
 	if (svc == SVC_POP3S) {
 		s->state = POP3_S_TLS;
 		if (d->tls == NULL || io_starttls(s->io, d->tls) < 0)
@@ -272,8 +261,8 @@ pop3_session_close(struct pop3_session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	log_info("%016llx pop3 disconnect address=%s user=%s retr=%lu top=%lu", (unsigned long long)s->id,
-	    s->ip, s->user ? s->user : "-", s->nretr, s->ntop);
-	front_closed(d->front, s->ip);
+	    s->peer.ip, s->user ? s->user : "-", s->nretr, s->ntop);
+	front_closed(d->front, s->peer.ip);
 	free(s->user);
 	free(s);
 }

@@ -29,6 +29,7 @@
 #include "db.h"
 #include "ev.h"
 #include "index.h"
+#include "front.h"
 #include "io.h"
 #include "pop3-parse.h"
 
@@ -81,12 +82,8 @@ struct pop3_session {
 	struct io *io;
 	enum conf_service svc;
 	enum pop3_state state;
-	char ip[64];
-	int port;
-	char local_ip[64];
-	int local_port;
+	struct front_peer peer;		/* address, port, listener, plaintext_ok */
 	int tls;
-	int plaintext_ok;	/* passwords allowed without TLS on this listener */
 	int errors;
 	int skipping;		/* dropping the tail of an over-long line */
 	int shutting_down;
@@ -125,7 +122,7 @@ struct pop3d {
 };
 
 /* pop3-session.c */
-void pop3_session_start(struct pop3d *d, int fd, enum conf_service svc);
+void pop3_session_start(struct pop3d *d, int fd, const struct front_peer *peer);
 /* pop3_reply - one line ("+OK ..." / "-ERR ..."), CRLF added. */
 void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* pop3_process - run the buffered commands the state allows. */

@@ -25,9 +25,9 @@
 static struct pop3d D;
 
 static void
-pop3d_start_session(void *ctx, int fd, enum conf_service svc)
+pop3d_start_session(void *ctx, int fd, const struct front_peer *peer)
 {
-	pop3_session_start(ctx, fd, svc);
+	pop3_session_start(ctx, fd, peer);
 }
 
 /* pop3d_refuse - answer at connect without a session (plain listeners only:

@@ -126,6 +126,22 @@ io_printf(struct io *io, const char *fmt, ...)
 }
 
 void
+io_vreply(struct io *io, uint64_t sid, const char *proto, const char *fmt, va_list ap)
+{
+	size_t start;
+
+	if (io->dead)
+		return;
+	start = io->out.len;
+	buf_vprintf(&io->out, fmt, ap);
+	if (log_getlevel() >= LOG_LVL_DEBUG)
+		log_debug("%016llx %s reply \"%.*s\"", (unsigned long long)sid, proto,
+		    (int)(io->out.len - start), io->out.data + start);
+	buf_add(&io->out, "\r\n", 2);
+	io_update(io);
+}
+
+void
 io_flush_close(struct io *io)
 {
 	io->closing = 1;

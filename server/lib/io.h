@@ -22,6 +22,7 @@
 #include "ev.h"
 
 #include <openssl/ssl.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 enum io_event { IO_DATAIN, IO_LOWAT, IO_TLSREADY, IO_TIMEOUT, IO_CLOSED };
@@ -61,6 +62,10 @@ void io_free(struct io **iop);
 void io_write(struct io *io, const void *data, size_t len);
 void io_print(struct io *io, const char *s);
 void io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* io_vreply - queue one line of a line protocol (CR LF added) and log it at
+ * debug level as "<sid> <proto> reply "<line>"". */
+void io_vreply(struct io *io, uint64_t sid, const char *proto, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 /* io_flush_close - stop reading; close (IO_CLOSED) once the output is sent. */
 void io_flush_close(struct io *io);
 

@@ -81,7 +81,7 @@ front_accept(int lfd, int events, void *arg)
 	struct listener *l = arg;
 	struct front *f = l->front;
 	struct sockaddr_storage ss;
-	char ip[64];
+	struct front_peer peer;
 	size_t total, per_ip;
 
 	for (int i = 0; i < 64 && !f->stopping; i++) {
@@ -92,17 +92,21 @@ front_accept(int lfd, int events, void *arg)
 				log_warn("%s accept", f->ops->proto);
 			return;
 		}
-		net_addr_str((struct sockaddr *)&ss, ip, sizeof(ip), NULL);
+		memset(&peer, 0, sizeof(peer));
+		peer.svc = l->svc;
+		net_addr_str((struct sockaddr *)&ss, peer.ip, sizeof(peer.ip), &peer.port);
 		f->ops->limits(f->ctx, &total, &per_ip);
-		struct ipcount *c = ip_find(f, ip);
+		struct ipcount *c = ip_find(f, peer.ip);
 		const char *why = f->nsessions >= total ? "Too many connections"
 		    : c && c->n >= per_ip ? "Too many connections from your address" : NULL;
 		if (why) {
-			log_warnx("%s refused address=%s reason=\"%s\"", f->ops->proto, ip, why);
+			log_warnx("%s refused address=%s reason=\"%s\"", f->ops->proto, peer.ip, why);
 			f->ops->refuse(f->ctx, fd, l->svc, why);
 			continue;
 		}
-		f->ops->start(f->ctx, fd, l->svc);
+		net_local_addr(fd, peer.local_ip, sizeof(peer.local_ip), &peer.local_port);
+		peer.plaintext_ok = conf_plaintext_ok(f->env->conf, peer.local_ip, peer.local_port);
+		f->ops->start(f->ctx, fd, &peer);
 	}
 }
 

@@ -15,11 +15,21 @@
 
 #include <stddef.h>
 
+/* front_peer - who connected, and where. */
+struct front_peer {
+	enum conf_service svc;
+	char ip[64];		/* client address, numeric */
+	int port;
+	char local_ip[64];	/* the listener's address */
+	int local_port;
+	int plaintext_ok;	/* passwords allowed without TLS on this listener */
+};
+
 struct front_ops {
 	const char *proto;	/* "smtp", "pop3": in log lines */
 	/* start - a connection that passed the limits: make a session, which
 	 * calls front_opened() (or closes fd). */
-	void (*start)(void *ctx, int fd, enum conf_service svc);
+	void (*start)(void *ctx, int fd, const struct front_peer *peer);
 	/* refuse - send the protocol's "busy" reply if it can, close fd. */
 	void (*refuse)(void *ctx, int fd, enum conf_service svc, const char *why);
 	/* limits - the current caps (read at each accept, so they can change). */

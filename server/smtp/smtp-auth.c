@@ -18,7 +18,7 @@
 int
 smtp_auth_allowed(struct smtp_session *s)
 {
-	return (s->svc == SVC_SUBMISSION || s->svc == SVC_SUBMISSIONS) && (s->tls || s->plaintext_ok);
+	return (s->svc == SVC_SUBMISSION || s->svc == SVC_SUBMISSIONS) && (s->tls || s->peer.plaintext_ok);
 }
 
 static void
@@ -39,26 +39,26 @@ auth_done(void *arg, int result, const char *user)
 
 	s->auth_req = 0;
 	if (result == AUTH_OK) {
-		auth_throttle_success(s->ip);
+		auth_throttle_success(s->peer.ip);
 		free(s->auth_user);
 		s->auth_user = xstrdup(user);
 		s->state = SMTP_S_READY;
-		log_info("%016llx smtp auth address=%s user=%s result=ok", (unsigned long long)s->id, s->ip, user);
+		log_info("%016llx smtp auth address=%s user=%s result=ok", (unsigned long long)s->id, s->peer.ip, user);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
 		io_resume_read(s->io);
 		smtp_process(s);
 		return;
 	}
 	if (result == AUTH_TEMPFAIL) {
-		log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->id, s->ip);
+		log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
 		s->state = SMTP_S_READY;
 		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
 		io_resume_read(s->io);
 		smtp_process(s);
 		return;
 	}
-	int n = auth_throttle_failed(s->ip, now, window);
-	log_info("%016llx smtp auth address=%s result=failed failures=%d", (unsigned long long)s->id, s->ip, n);
+	int n = auth_throttle_failed(s->peer.ip, now, window);
+	log_info("%016llx smtp auth address=%s result=failed failures=%d", (unsigned long long)s->id, s->peer.ip, n);
 	s->errors++;
 	auth_reply_later(s, (uint64_t)db_setting_int(db, "auth_fail_delay_ms"),
 	    "535 5.7.8 Authentication credentials invalid");
@@ -70,17 +70,17 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 	s->state = SMTP_S_AUTH;
 	s->auth_step = 0;
 	io_pause_read(s->io);
-	s->auth_req = auth_client_request(s->d->auth, s->ip, user, pass, auth_done, s);
+	s->auth_req = auth_client_request(s->d->auth, s->peer.ip, user, pass, auth_done, s);
 }
 
 static int
 auth_throttled(struct smtp_session *s)
 {
 	struct db *db = s->d->db;
-	if (!auth_throttle_blocked(s->ip, ev_clock_ms(), (int)db_setting_int(db, "auth_max_failures"),
+	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, "auth_max_failures"),
 	    1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds")))
 		return 0;
-	log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->id, s->ip);
+	log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
 	smtp_reply(s, "454 4.7.0 Too many failed logins from your address, try again later");
 	return 1;
 }

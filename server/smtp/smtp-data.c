@@ -58,7 +58,7 @@ received_header(struct smtp_session *s)
 		with = s->auth_user ? (s->tls ? "ESMTPSA" : "ESMTPA") : (s->tls ? "ESMTPS" : "ESMTP");
 	else
 		with = "SMTP";
-	buf_printf(&s->data_out, "Received: from %s ([%s])\n\tby %s (onebox) with %s", s->helo, s->ip,
+	buf_printf(&s->data_out, "Received: from %s ([%s])\n\tby %s (onebox) with %s", s->helo, s->peer.ip,
 	    s->d->conf->hostname, with);
 	if (s->tls)
 		buf_printf(&s->data_out, " (%s)", s->tls_desc);

@@ -75,7 +75,7 @@ over_quota(struct smtp_session *s, const char *addr, uint64_t extra)
 static void
 reply_no_route(struct smtp_session *s, const char *addr)
 {
-	if (s->auth_user || smtpd_trusted(s->d, s->ip))
+	if (s->auth_user || smtpd_trusted(s->d, s->peer.ip))
 		smtp_reply(s, "554 5.7.1 <%s>: no route to remote domains: this server delivers only to "
 		    "its own domains (outbound delivery is not enabled)", addr);
 	else

@@ -36,15 +36,10 @@ void
 smtp_reply(struct smtp_session *s, const char *fmt, ...)
 {
 	va_list ap;
-	struct buf b = BUF_INIT;
 
 	va_start(ap, fmt);
-	buf_vprintf(&b, fmt, ap);
+	io_vreply(s->io, s->id, "smtp", fmt, ap);
 	va_end(ap);
-	log_debug("%016llx smtp reply \"%s\"", (unsigned long long)s->id, b.data);
-	buf_adds(&b, "\r\n");
-	io_write(s->io, b.data, b.len);
-	buf_free(&b);
 }
 
 void
@@ -104,7 +99,7 @@ check_mail(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "530 5.7.0 Authentication required");
 		return -1;
 	}
-	if (s->svc == SVC_SUBMISSION && !s->tls && !s->plaintext_ok) {
+	if (s->svc == SVC_SUBMISSION && !s->tls && !s->peer.plaintext_ok) {
 		smtp_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
 		return -1;
 	}
@@ -162,7 +157,7 @@ check_auth(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "503 5.5.1 AUTH not available on this port; use submission (587 or 465)");
 		return -1;
 	}
-	if (!s->tls && !s->plaintext_ok) {
+	if (!s->tls && !s->peer.plaintext_ok) {
 		smtp_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
 		return -1;
 	}
@@ -196,7 +191,7 @@ do_ehlo(struct smtp_session *s, struct smtp_command *c)
 	str_lcpy(s->helo, c->arg, sizeof(s->helo));
 	s->esmtp = 1;
 	s->state = SMTP_S_READY;
-	smtp_reply(s, "250-%s Hello %s [%s]", s->d->conf->hostname, s->helo, s->ip);
+	smtp_reply(s, "250-%s Hello %s [%s]", s->d->conf->hostname, s->helo, s->peer.ip);
 	smtp_reply(s, "250-PIPELINING");
 	smtp_reply(s, "250-SIZE %llu", (unsigned long long)db_setting_int(s->d->db, "max_message_size"));
 	smtp_reply(s, "250-8BITMIME");
@@ -483,7 +478,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 	case IO_TIMEOUT:
 		if (s->state == SMTP_S_COMMIT)
 			break;
-		log_info("%016llx smtp timeout address=%s", (unsigned long long)s->id, s->ip);
+		log_info("%016llx smtp timeout address=%s", (unsigned long long)s->id, s->peer.ip);
 		smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", s->d->conf->hostname);
 		s->state = SMTP_S_CLOSING;
 		io_flush_close(s->io);
@@ -491,7 +486,7 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 	case IO_CLOSED:
 		if (io->error && s->state != SMTP_S_CLOSING)
 			log_info("%016llx smtp disconnect address=%s error=\"%s\"", (unsigned long long)s->id,
-			    s->ip, io->error);
+			    s->peer.ip, io->error);
 		smtp_session_close(s);
 		break;
 	}
@@ -509,23 +504,17 @@ smtp_delay_done(void *arg)
 }
 
 void
-smtp_session_start(struct smtpd *d, int fd, enum conf_service svc)
+smtp_session_start(struct smtpd *d, int fd, const struct front_peer *peer)
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	enum conf_service svc = peer->svc;
 
 	s->id = ((uint64_t)getpid() << 32) | ++session_counter;
 	s->d = d;
 	s->svc = svc;
 	s->spool_fd = -1;
 	s->started_ms = ev_now(d->loop);
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		net_addr_str((struct sockaddr *)&ss, s->ip, sizeof(s->ip), &s->port);
-	else
-		str_lcpy(s->ip, "unknown", sizeof(s->ip));
-	net_local_addr(fd, s->local_ip, sizeof(s->local_ip), &s->local_port);
-	s->plaintext_ok = conf_plaintext_ok(d->conf, s->local_ip, s->local_port);
+	s->peer = *peer;
 	ev_timer_init(&s->delay_timer, smtp_delay_done, s);
 	s->io = io_new(d->loop, fd, smtp_io, s);
 	io_set_timeout(s->io, 1000 * (uint64_t)db_setting_int(d->db, "smtp_idle_timeout"));
@@ -533,9 +522,9 @@ smtp_session_start(struct smtpd *d, int fd, enum conf_service svc)
 	if (d->sessions)
 		d->sessions->prev = s;
 	d->sessions = s;
-	front_opened(d->front, s->ip);
+	front_opened(d->front, s->peer.ip);
 	log_info("%016llx smtp connect address=%s port=%d local=%s:%d service=%s", (unsigned long long)s->id,
-	    s->ip, s->port, s->local_ip, s->local_port, conf_service_key(svc));
+	    s->peer.ip, s->peer.port, s->peer.local_ip, s->peer.local_port, conf_service_key(svc));
 	if (svc == SVC_SUBMISSIONS) {
 		s->state = SMTP_S_TLS;
 		if (d->tls == NULL || io_starttls(s->io, d->tls) < 0) {
@@ -571,8 +560,8 @@ smtp_session_close(struct smtp_session *s)
 		d->sessions = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
-	log_info("%016llx smtp disconnect address=%s", (unsigned long long)s->id, s->ip);
-	front_closed(d->front, s->ip);
+	log_info("%016llx smtp disconnect address=%s", (unsigned long long)s->id, s->peer.ip);
+	front_closed(d->front, s->peer.ip);
 	free(s);
 }
 

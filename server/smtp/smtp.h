@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "db.h"
 #include "ev.h"
+#include "front.h"
 #include "io.h"
 #include "smtp-parse.h"
 
@@ -51,15 +52,11 @@ struct smtp_session {
 	struct io *io;
 	enum conf_service svc;
 	enum smtp_state state;
-	char ip[64];
-	int port;
-	char local_ip[64];
-	int local_port;
+	struct front_peer peer;		/* address, port, listener, plaintext_ok */
 	char helo[256];
 	int esmtp;
 	int tls;
 	char tls_desc[96];
-	int plaintext_ok;		/* passwords allowed without TLS here */
 	char *auth_user;		/* authenticated address */
 	uint32_t auth_req;
 	int auth_step;			/* AUTH LOGIN: 1 = want user, 2 = want password */
@@ -116,7 +113,7 @@ struct smtpd {
 int smtpd_trusted(struct smtpd *d, const char *ip);
 
 /* smtp-session.c */
-void smtp_session_start(struct smtpd *d, int fd, enum conf_service svc);
+void smtp_session_start(struct smtpd *d, int fd, const struct front_peer *peer);
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void smtp_process(struct smtp_session *s);
 void smtp_transaction_reset(struct smtp_session *s);

@@ -26,9 +26,9 @@ smtpd_trusted(struct smtpd *d, const char *ip)
 }
 
 static void
-smtpd_start_session(void *ctx, int fd, enum conf_service svc)
+smtpd_start_session(void *ctx, int fd, const struct front_peer *peer)
 {
-	smtp_session_start(ctx, fd, svc);
+	smtp_session_start(ctx, fd, peer);
 }
 
 /* smtpd_refuse - 421 at connect, without a session (not on implicit TLS,
