@@ -45,26 +45,45 @@ reply_later(struct pop3_session *s, uint64_t ms, const char *reply)
 }
 
 static void
-login_ok(struct pop3_session *s, const char *user)
+login_opened(struct pop3_session *s, const char *err_resp)
 {
-	const char *resp;
+	const char *user = s->user_pending;
 
-	auth_throttle_success(s->peer.ip);
-	if (pop3_mailbox_open(s, user, &resp) < 0) {
-		log_info("%016llx pop3 login address=%s user=%s result=\"%s\"", (unsigned long long)s->id,
-		    s->peer.ip, user, resp);
-		s->state = POP3_S_AUTHORIZATION;
-		pop3_reply(s, "%s", resp);
+	if (s->state == POP3_S_CLOSING) {	/* shutting down meanwhile */
+		pop3_mailbox_close(s);
+		free(s->user_pending);
+		s->user_pending = NULL;
 		return;
 	}
-	free(s->user);
-	s->user = xstrdup(user);
-	s->state = POP3_S_TRANSACTION;
-	log_info("%016llx pop3 login address=%s user=%s messages=%zu octets=%llu tls=%s",
-	    (unsigned long long)s->id, s->peer.ip, user, s->mbox.n, (unsigned long long)s->mbox.octets,
-	    s->tls ? "yes" : "no");
-	pop3_reply(s, "+OK Logged in, %zu messages (%llu octets)", s->mbox.n,
-	    (unsigned long long)s->mbox.octets);
+	if (err_resp) {
+		log_info("%016llx pop3 login address=%s user=%s result=\"%s\"", (unsigned long long)s->id,
+		    s->peer.ip, user, err_resp);
+		s->state = POP3_S_AUTHORIZATION;
+		pop3_reply(s, "%s", err_resp);
+		free(s->user_pending);
+	} else {
+		free(s->user);
+		s->user = s->user_pending;
+		s->state = POP3_S_TRANSACTION;
+		log_info("%016llx pop3 login address=%s user=%s messages=%zu octets=%llu tls=%s",
+		    (unsigned long long)s->id, s->peer.ip, s->user, s->mbox.n,
+		    (unsigned long long)s->mbox.octets, s->tls ? "yes" : "no");
+		pop3_reply(s, "+OK Logged in, %zu messages (%llu octets)", s->mbox.n,
+		    (unsigned long long)s->mbox.octets);
+	}
+	s->user_pending = NULL;
+	io_resume_read(s->io);
+	pop3_process(s);
+}
+
+/* login_ok - the password is good: open the mailbox (reading stays paused). */
+static void
+login_ok(struct pop3_session *s, const char *user)
+{
+	auth_throttle_success(s->peer.ip);
+	free(s->user_pending);
+	s->user_pending = xstrdup(user);
+	pop3_mailbox_open(s, user, login_opened);
 }
 
 static void
@@ -79,6 +98,7 @@ auth_done(void *arg, int result, const char *user)
 		return;
 	if (result == AUTH_OK) {
 		login_ok(s, user);
+		return;
 	} else if (result == AUTH_TEMPFAIL) {
 		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
 		s->state = POP3_S_AUTHORIZATION;

@@ -22,6 +22,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "jobs.h"
+
 #define LOCK_NAME "onebox-pop3.lock"
 
 #define ERR_TEMP "-ERR [SYS/TEMP] Cannot open your mailbox, try again later"
@@ -95,33 +97,100 @@ mailbox_snapshot(struct pop3_mailbox *mb)
 	return 0;
 }
 
-int
-pop3_mailbox_open(struct pop3_session *s, const char *user, const char **resp_r)
+/* The message list is built in a worker thread: the first login to a large
+ * mailbox syncs its index (a readdir and a transaction over thousands of
+ * files), which must not stall every other session of the process. */
+struct open_job {
+	struct job job;
+	struct pop3_session *s;		/* NULL once the session is gone */
+	struct pop3_mailbox mb;		/* owned by the job until done */
+	pop3_opened_cb *cb;
+	int result;
+};
+
+static void
+open_work(struct job *j)
+{
+	struct open_job *oj = (struct open_job *)j;
+	oj->result = mailbox_snapshot(&oj->mb);
+}
+
+static void
+mailbox_free(struct pop3_mailbox *mb)
+{
+	for (size_t i = 0; i < mb->n; i++) {
+		free(mb->msgs[i].base);
+		free(mb->msgs[i].filename);
+	}
+	free(mb->msgs);
+	if (mb->lock_fd >= 0)
+		close(mb->lock_fd);	/* releases the flock */
+	free(mb->dir);
+	memset(mb, 0, sizeof(*mb));
+	mb->lock_fd = -1;
+}
+
+static void
+open_done(struct job *j)
+{
+	struct open_job *oj = (struct open_job *)j;
+	struct pop3_session *s = oj->s;
+	pop3_opened_cb *cb = oj->cb;
+	int ok = oj->result == 0;
+
+	if (s == NULL || !ok)
+		mailbox_free(&oj->mb);
+	else
+		s->mbox = oj->mb;
+	free(oj);
+	if (s == NULL)
+		return;
+	s->opening = NULL;
+	cb(s, ok ? NULL : ERR_TEMP);
+}
+
+void
+pop3_mailbox_open(struct pop3_session *s, const char *user, pop3_opened_cb *cb)
 {
 	struct pop3_mailbox *mb = &s->mbox;
+	struct open_job *oj;
 	int in_use;
 
-	*resp_r = ERR_TEMP;
 	if ((mb->dir = mailbox_dir(s, user)) == NULL) {
 		log_warnx("%016llx pop3 no mailbox for user=%s", (unsigned long long)s->id, user);
-		return -1;
+		cb(s, ERR_TEMP);
+		return;
 	}
 	if (maildir_create(mb->dir) < 0) {
 		log_warn("pop3: mkdir %s", mb->dir);
 		pop3_mailbox_close(s);
-		return -1;
+		cb(s, ERR_TEMP);
+		return;
 	}
 	if ((mb->lock_fd = mailbox_lock(mb->dir, &in_use)) < 0) {
-		if (in_use)
-			*resp_r = "-ERR [IN-USE] Mailbox is in use by another POP3 session";
 		pop3_mailbox_close(s);
-		return -1;
+		cb(s, in_use ? "-ERR [IN-USE] Mailbox is in use by another POP3 session" : ERR_TEMP);
+		return;
 	}
-	if (mailbox_snapshot(mb) < 0) {
-		pop3_mailbox_close(s);
-		return -1;
+	oj = xcalloc(1, sizeof(*oj));
+	oj->job.work = open_work;
+	oj->job.done = open_done;
+	oj->s = s;
+	oj->cb = cb;
+	oj->mb = *mb;		/* the job owns dir and lock until done */
+	memset(mb, 0, sizeof(*mb));
+	mb->lock_fd = -1;
+	s->opening = oj;
+	jobs_submit(s->d->jobs, &oj->job);
+}
+
+void
+pop3_mailbox_cancel(struct pop3_session *s)
+{
+	if (s->opening) {
+		s->opening->s = NULL;
+		s->opening = NULL;
 	}
-	return 0;
 }
 
 struct pop3_msg *
@@ -243,16 +312,5 @@ pop3_mailbox_update(struct pop3_session *s)
 void
 pop3_mailbox_close(struct pop3_session *s)
 {
-	struct pop3_mailbox *mb = &s->mbox;
-
-	for (size_t i = 0; i < mb->n; i++) {
-		free(mb->msgs[i].base);
-		free(mb->msgs[i].filename);
-	}
-	free(mb->msgs);
-	if (mb->lock_fd >= 0)
-		close(mb->lock_fd);	/* releases the flock */
-	free(mb->dir);
-	memset(mb, 0, sizeof(*mb));
-	mb->lock_fd = -1;
+	mailbox_free(&s->mbox);
 }

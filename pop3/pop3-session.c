@@ -246,6 +246,8 @@ pop3_session_close(struct pop3_session *s)
 	struct pop3d *d = s->d;
 
 	pop3_auth_cancel(s);
+	pop3_mailbox_cancel(s);
+	free(s->user_pending);
 	ev_timer_del(d->loop, &s->delay_timer);
 	pop3_send_abort(s);
 	pop3_mailbox_close(s);

@@ -69,6 +69,8 @@ struct pop3_mailbox {
 };
 
 struct pop3_session;
+struct open_job;
+struct jobs;
 /* A producer writes the next part of a multi-line answer into out; it
  * returns 1 when the answer is complete (".\r\n" written), 0 for more,
  * -1 on a failure that must close the connection (logged). */
@@ -97,6 +99,8 @@ struct pop3_session {
 
 	/* transaction */
 	struct pop3_mailbox mbox;
+	struct open_job *opening;	/* list being built (pop3-mailbox.c) */
+	char *user_pending;		/* authenticated, mailbox being opened */
 	unsigned long nretr, ntop;
 	uint64_t bytes_sent_msgs;
 
@@ -118,6 +122,7 @@ struct pop3d {
 	struct auth_client *auth;
 	SSL_CTX *tls;
 	struct front *front;
+	struct jobs *jobs;
 	struct pop3_session *sessions;
 };
 
@@ -144,10 +149,16 @@ void pop3_auth_cancel(struct pop3_session *s);
 
 /* pop3-mailbox.c */
 /*
- * pop3_mailbox_open - lock and snapshot the INBOX of user.  0, or -1 with
- * *resp_r a static "-ERR ..." reply text ([IN-USE] or [SYS/TEMP]).
+ * pop3_mailbox_open - look up and lock the INBOX of user now, then build
+ * its message list (index sync, new/ moved to cur/) in a worker thread.
+ * cb runs in the loop: err_resp NULL on success (s->mbox filled), else the
+ * -ERR line to send ([IN-USE] or [SYS/TEMP]).  cb may run before this
+ * returns (on an early failure).  Not called if the session closes first.
  */
-int pop3_mailbox_open(struct pop3_session *s, const char *user, const char **resp_r);
+typedef void pop3_opened_cb(struct pop3_session *s, const char *err_resp);
+void pop3_mailbox_open(struct pop3_session *s, const char *user, pop3_opened_cb *cb);
+/* pop3_mailbox_cancel - the session is closing: forget a pending open. */
+void pop3_mailbox_cancel(struct pop3_session *s);
 /* pop3_mailbox_msg - message number n (1-based) if it exists and is not
  * deleted, else NULL. */
 struct pop3_msg *pop3_mailbox_msg(struct pop3_session *s, uint32_t n);

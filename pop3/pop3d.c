@@ -13,6 +13,7 @@
  */
 #include "pop3.h"
 #include "front.h"
+#include "jobs.h"
 #include "service.h"
 #include "log.h"
 
@@ -85,6 +86,8 @@ pop3d_main(struct svc_env *env)
 		fatalx("pop3d: %s: %s", env->db_path, err);
 	D.auth = auth_client_new(D.loop, env->auth_path, "pop3");
 	D.front = front_start(D.loop, env, 1u << SVC_POP3 | 1u << SVC_POP3S, &pop3d_front, &D);
+	/* after front_start: the workers inherit the blocked signals */
+	D.jobs = jobs_new(D.loop, 2);
 	log_debug("pop3d ready");
 	ev_run(D.loop);
 	db_close(&D.db);

@@ -639,3 +639,56 @@ def test_stls_discards_pipelined_plaintext(box):
         # the injected CAPA must not be answered; NOOP in AUTHORIZATION is -ERR
         r = c.cmd("NOOP")
         assert r.startswith("-ERR"), "pipelined plaintext command answered after STLS: %s" % r
+
+
+# ---------------------------------------------------------------- the loop never stalls
+
+@pytest.mark.slow
+def test_large_mailbox_login_does_not_stall_others(box):
+    """The first login to a big mailbox syncs its index (every file gets a
+    UID, new/ moves to cur/).  That runs in a worker thread: another
+    session's commands are answered meanwhile without waiting for it."""
+    import threading
+    big = new_user(box)
+    md = box.maildir(big)
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(md, sub), exist_ok=True)
+    n = 20000
+    t0 = int(time.time()) - 100
+    for i in range(n):
+        name = "%d.M%06dP1Q%d.big,S=20,W=21" % (t0, i, i)
+        with open(os.path.join(md, "new", name), "wb") as f:
+            f.write(b"Subject: x\n\nhello\n")
+    if IS_ROOT:
+        pw = pwd.getpwnam(box.user)
+        for root, dirs, files in os.walk(os.path.dirname(md)):
+            for x in dirs + files:
+                os.chown(os.path.join(root, x), pw.pw_uid, pw.pw_gid)
+        os.chown(os.path.dirname(md), pw.pw_uid, pw.pw_gid)
+
+    other = new_user(box)
+    c = pop3(box, other)
+    login = {}
+
+    def big_login():
+        t = time.monotonic()
+        b = pop3(box, big, timeout=120)
+        login["secs"] = time.monotonic() - t
+        login["stat"] = b.cmd("STAT")
+        b.cmd("QUIT")
+        b.close()
+
+    th = threading.Thread(target=big_login)
+    th.start()
+    worst = 0.0
+    while th.is_alive():
+        t = time.monotonic()
+        assert c.cmd("NOOP").startswith("+OK")
+        worst = max(worst, time.monotonic() - t)
+        time.sleep(0.005)
+    th.join()
+    c.cmd("QUIT")
+    c.close()
+    assert login["stat"].startswith("+OK %d " % n), login
+    # the big login took a while; the other session was never held up by it
+    assert worst < max(0.25, login["secs"] / 4), (worst, login["secs"])
