@@ -58,8 +58,9 @@ received_header(struct smtp_session *s)
 		with = s->auth_user ? (s->tls ? "ESMTPSA" : "ESMTPA") : (s->tls ? "ESMTPS" : "ESMTP");
 	else
 		with = "SMTP";
-	buf_printf(&s->data_out, "Received: from %s ([%s])\n\tby %s (onebox) with %s", s->helo, s->peer.ip,
-	    s->d->conf->hostname, with);
+	/* RFC 5321 §4.1.3: an IPv6 address literal is written [IPv6:...] */
+	buf_printf(&s->data_out, "Received: from %s ([%s%s])\n\tby %s (onebox) with %s", s->helo,
+	    strchr(s->peer.ip, ':') ? "IPv6:" : "", s->peer.ip, s->d->conf->hostname, with);
 	if (s->tls)
 		buf_printf(&s->data_out, " (%s)", s->tls_desc);
 	buf_printf(&s->data_out, " id %s", s->qid);
