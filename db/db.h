@@ -1,5 +1,5 @@
 /*
- * db - the config database (data_dir/onebox.db): domains, users, aliases,
+ * db - the config database (data_dir/db/onebox.db): domains, users, aliases,
  * catch-alls and settings.
  *
  * SQLite in WAL mode with versioned migrations (db/migrate.c).  One writer
@@ -28,6 +28,7 @@
 
 struct db;
 
+#define DB_DIR "db"		/* under data_dir, owned by the service user */
 #define DB_FILENAME "onebox.db"
 
 enum db_mode { DB_READONLY, DB_READWRITE };

@@ -47,7 +47,7 @@ report(const char *level, const char *fmt, ...)
 static void
 check_dirs(const struct conf *conf)
 {
-	static const char *const sub[] = { "", "/mail", "/queue", "/tls", "/run" };
+	static const char *const sub[] = { "", "/mail", "/queue", "/tls", "/run", "/" DB_DIR };
 	struct passwd *pw = getpwnam(conf->user);
 	struct stat st;
 
@@ -58,7 +58,7 @@ check_dirs(const struct conf *conf)
 		char *p = xasprintf("%s%s", conf->data_dir, sub[i]);
 		if (stat(p, &st) < 0)
 			report(i == 0 ? "FAIL" : "warn", "%s is missing (oneboxd makes it at start)", p);
-		else if (pw && (i == 1 || i == 2) && st.st_uid != pw->pw_uid)
+		else if (pw && (i == 1 || i == 2 || i == 5) && st.st_uid != pw->pw_uid)
 			report("FAIL", "%s is not owned by %s", p, conf->user);
 		free(p);
 	}
@@ -80,11 +80,21 @@ count_user(const struct db_user *u, void *ctx)
 static void
 check_db(struct ctl *c)
 {
-	struct db *db = ctl_db(c);
+	struct db *db;
 	int domains = 0, users = 0;
+	struct stat st;
+	char *path = xasprintf("%s/%s/%s", c->data_dir, DB_DIR, DB_FILENAME);
+	int missing = stat(path, &st) < 0;
+
+	free(path);
+	if (missing) {
+		report("warn", "no database yet (the first 'onebox domain add' or oneboxd's start makes it)");
+		return;
+	}
+	db = ctl_db(c);
 
 	if (db_domain_list(db, count_domain, &domains) < 0 || db_user_list(db, NULL, count_user, &users) < 0) {
-		report("FAIL", "database %s/%s: %s", c->data_dir, DB_FILENAME, db_errmsg(db));
+		report("FAIL", "database %s/%s/%s: %s", c->data_dir, DB_DIR, DB_FILENAME, db_errmsg(db));
 		return;
 	}
 	if (domains == 0)
@@ -182,6 +192,7 @@ check_run(struct ctl *c, int argc, char **argv)
 		return 1;
 	}
 	report("ok", "config %s (hostname %s)", c->conf_path, conf.hostname);
+	c->data_dir = xstrdup(conf.data_dir);
 	check_dirs(&conf);
 	check_cert(&conf);
 	check_listeners(&conf);

@@ -7,11 +7,10 @@
  *
  * The daemons run as the service user (`user` in onebox.conf) and open the
  * database read-only, which in WAL mode still needs write access to the
- * -wal and -shm files.  So when root runs this tool, the database files are
- * created and handed to that user, and the process becomes that user before
- * SQLite creates anything.  Files are handed over with fchown on a file
- * opened with O_NOFOLLOW: the service user owns data_dir and could otherwise
- * plant a symlink that makes root chown some other file.
+ * -wal and -shm files.  So when root runs this tool, it makes data_dir
+ * root's and data_dir/db the service user's (through O_NOFOLLOW fds), then
+ * becomes that user before SQLite creates anything: root never changes the
+ * owner of a file, so a link planted by a compromised service gains nothing.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -89,52 +88,44 @@ ctl_nargs(struct ctl *c, int argc, int min, int max)
 		ctl_usage(c);
 }
 
-/* make_data_dir - create data_dir (0755) if missing; 1 if created. */
-static int
+/* make_data_dir - create data_dir (0755) and its parents if missing. */
+static void
 make_data_dir(struct ctl *c)
 {
 	char *p = xstrdup(c->data_dir);
-	int created = 0;
 
 	for (char *s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
 		char save = *s;
 		*s = '\0';
-		if (mkdir(p, 0755) == 0) {
-			created = 1;
+		if (mkdir(p, 0755) == 0)
 			chmod(p, 0755);	/* whatever the umask */
-		} else if (errno != EEXIST)
+		else if (errno != EEXIST)
 			ctl_fail(c, "cannot create %s: %s", p, strerror(errno));
 		*s = save;
 		if (save == '\0')
 			break;
 	}
 	free(p);
-	return created;
 }
 
-/* give_file - chown path (a regular file, not a symlink) to pw; create it
- * empty first if create is set and it is missing. */
+/* own_dir - give directory path to uid:gid with mode, through an fd opened
+ * with O_NOFOLLOW (a planted symlink is refused, never followed). */
 static void
-give_file(struct ctl *c, const char *path, const struct passwd *pw,
-    int create)
+own_dir(struct ctl *c, const char *path, uid_t uid, gid_t gid, mode_t mode)
 {
 	struct stat st;
-	int fd, flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+	int fd;
 
-	if (create)
-		flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
-	if ((fd = open(path, flags, 0640)) < 0) {
-		if (errno == ENOENT)
-			return;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		ctl_fail(c, "cannot create %s: %s", path, strerror(errno));
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		ctl_fail(c, "%s: not a directory (a symlink is refused)", path);
+	if (fstat(fd, &st) < 0 ||
+	    ((st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0) ||
+	    ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0))
 		ctl_fail(c, "%s: %s", path, strerror(errno));
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		ctl_fail(c, "%s: not a regular file", path);
-	if ((st.st_uid != pw->pw_uid || st.st_gid != pw->pw_gid) &&
-	    fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
-		ctl_fail(c, "chown %s: %s", path, strerror(errno));
 	close(fd);
 }
 
@@ -151,26 +142,19 @@ drop_privs(const struct passwd *pw)
 		fatalx("privileges not dropped to user %s", pw->pw_name);
 }
 
-/* hand_over - as root: give data_dir (if new) and the db files to pw,
- * then become pw. */
+/*
+ * hand_over - as root: data_dir belongs to root (the service user cannot
+ * replace what is in it), data_dir/db to the service user; then become that
+ * user, so that every file SQLite makes there is the service user's own and
+ * root never changes the owner of a file the service user could have
+ * planted (a link).
+ */
 static void
-hand_over(struct ctl *c, const struct passwd *pw, const char *path,
-    int created)
+hand_over(struct ctl *c, const struct passwd *pw, const char *dbdir)
 {
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	char *f;
-
-	if (created && chown(c->data_dir, pw->pw_uid, pw->pw_gid) < 0)
-		ctl_fail(c, "chown %s: %s", c->data_dir, strerror(errno));
-	for (size_t i = 0; i < 3; i++) {
-		f = xasprintf("%s%s", path, sfx[i]);
-		give_file(c, f, pw, i == 0);
-		free(f);
-	}
+	own_dir(c, c->data_dir, 0, 0, 0755);
+	own_dir(c, dbdir, pw->pw_uid, pw->pw_gid, 0750);
 	drop_privs(pw);
-	if (access(c->data_dir, W_OK) < 0)
-		ctl_fail(c, "%s is not writable by user %s (the database "
-		    "needs to create files there)", c->data_dir, pw->pw_name);
 }
 
 struct db *
@@ -179,21 +163,26 @@ ctl_db(struct ctl *c)
 	struct conf conf;
 	struct passwd *pw = NULL;
 	const char *derr;
-	char *err, *path;
-	int created;
+	char *err, *path, *dbdir;
 
 	if (c->db)
 		return c->db;
 	if (conf_load(c->conf_path, &conf, &err) < 0)
 		ctl_fail(c, "%s", err);
+	free(c->data_dir);
 	c->data_dir = xstrdup(conf.data_dir);
-	if (geteuid() == 0 && conf.user && *conf.user)
-		pw = getpwnam(conf.user);
+	if (geteuid() == 0 && (pw = getpwnam(conf.user)) == NULL)
+		ctl_fail(c, "%s: user: '%s' does not exist; create it with: useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin %s", c->conf_path, conf.user, conf.user);
 	conf_free(&conf);
-	created = make_data_dir(c);
-	path = xasprintf("%s/%s", c->data_dir, DB_FILENAME);
+	make_data_dir(c);
+	dbdir = xasprintf("%s/%s", c->data_dir, DB_DIR);
+	path = xasprintf("%s/%s", dbdir, DB_FILENAME);
 	if (pw)
-		hand_over(c, pw, path, created);
+		hand_over(c, pw, dbdir);
+	else if (mkdir(dbdir, 0750) < 0 && errno != EEXIST)
+		ctl_fail(c, "cannot create %s: %s", dbdir, strerror(errno));
+	free(dbdir);
 	if (db_open(path, DB_READWRITE, &c->db, &derr) < 0)
 		ctl_fail(c, "%s", derr);
 	free(path);

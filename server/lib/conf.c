@@ -75,7 +75,7 @@ static const struct conf_key conf_keys[] = {
 	  "Name this server gives in its SMTP greeting, Received: headers and certificate. Empty: the machine's host name.",
 	  check_hostname },
 	{ "data_dir", CT_STRING, OFF(data_dir), LOCALSTATEDIR "/onebox",
-	  "Directory holding onebox.db, mail/, queue/, tls/ and dkim/.", check_abspath },
+	  "Directory holding db/ (the config database), mail/, queue/, tls/ and run/.", check_abspath },
 	{ "user", CT_STRING, OFF(user), "onebox",
 	  "Unprivileged user that owns the mail store and runs every network-facing process.", NULL },
 	{ "log_level", CT_STRING, OFF(log_level), "info", "error, warn, info or debug.", check_log_level },

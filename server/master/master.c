@@ -24,6 +24,7 @@
 #include "tls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,17 +82,33 @@ master_wanted(void)
 	slots[2].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
 }
 
+/* mkdir_owned - make path a directory owned by uid:gid with mode.  The
+ * directory is opened with O_NOFOLLOW and changed through its fd, so a
+ * symlink planted in its place is refused, never followed. */
 static void
 mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
+	struct stat st;
+	int fd;
+
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		fatal("mkdir %s", path);
-	if (geteuid() == 0 && chown(path, uid, gid) < 0)
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		fatal("%s: not a directory (a symlink is refused)", path);
+	if (fstat(fd, &st) < 0)
+		fatal("stat %s", path);
+	if (geteuid() == 0 && (st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0)
 		fatal("chown %s", path);
-	if (chmod(path, mode) < 0)
+	if ((st.st_mode & 07777) != mode && fchmod(fd, mode) < 0)
 		fatal("chmod %s", path);
+	close(fd);
 }
 
+/*
+ * master_dirs - the data directory.  data_dir itself and tls/, run/ belong
+ * to root, so the service user can neither replace them nor plant links
+ * where root writes; db/, mail/ and queue/ belong to the service user.
+ */
 static void
 master_dirs(void)
 {
@@ -99,16 +116,19 @@ master_dirs(void)
 	char p[4096];
 	uid_t u = M.env.uid;
 	gid_t g = M.env.gid;
+	int root = geteuid() == 0;
 
-	mkdir_owned(c->data_dir, 0755, u, g);
+	mkdir_owned(c->data_dir, 0755, root ? 0 : u, root ? 0 : g);
+	snprintf(p, sizeof(p), "%s/%s", c->data_dir, DB_DIR);
+	mkdir_owned(p, 0750, u, g);
 	snprintf(p, sizeof(p), "%s/mail", c->data_dir);
 	mkdir_owned(p, 0700, u, g);
 	snprintf(p, sizeof(p), "%s/queue", c->data_dir);
 	mkdir_owned(p, 0700, u, g);
 	snprintf(p, sizeof(p), "%s/tls", c->data_dir);
-	mkdir_owned(p, 0755, 0, 0);
+	mkdir_owned(p, 0755, root ? 0 : u, root ? 0 : g);
 	snprintf(p, sizeof(p), "%s/run", c->data_dir);
-	mkdir_owned(p, 0750, 0, g);
+	mkdir_owned(p, 0750, root ? 0 : u, g);
 }
 
 /* master_db_init - create/migrate the DB as the service user. */
@@ -440,7 +460,7 @@ master_run(const char *path)
 	signal(SIGPIPE, SIG_IGN);
 	M.env.conf = &M.conf;
 	master_user();
-	M.env.db_path = xasprintf("%s/%s", M.conf.data_dir, DB_FILENAME);
+	M.env.db_path = xasprintf("%s/%s/%s", M.conf.data_dir, DB_DIR, DB_FILENAME);
 	M.env.auth_path = xasprintf("%s/run/auth.sock", M.conf.data_dir);
 	master_dirs();
 	master_db_init();

@@ -28,7 +28,7 @@ struct svc_env {
 	struct listener *listeners;	/* all of them; a service picks its own */
 	size_t nlisteners;
 	SSL_CTX *tls;			/* server context (cert + key loaded) */
-	char *db_path;			/* data_dir/onebox.db */
+	char *db_path;			/* data_dir/db/onebox.db */
 	char *auth_path;		/* data_dir/run/auth.sock */
 	int auth_fd;			/* its listening socket (bound by the master) */
 	uid_t uid;			/* the unprivileged user */

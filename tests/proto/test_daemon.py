@@ -335,3 +335,31 @@ def test_cli_domain_del_with_users_refused(shared):
     p = shared.cli("domain", "del", "local.test", check=False)
     assert p.returncode == 1, p
     assert "local.test" in shared.cli("domain", "list").stdout
+
+
+# ---- the data directory: nothing the service user can plant makes root follow it ----
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs root")
+def test_data_dir_layout_and_planted_symlink_refused(onebox):
+    import stat as st_
+    data = onebox.data_dir
+    pw = pwd.getpwnam(onebox.user)
+    owner = {d: os.stat(os.path.join(data, d)).st_uid for d in ("", "db", "mail", "queue", "tls", "run")}
+    assert owner[""] == 0 and owner["tls"] == 0 and owner["run"] == 0, owner
+    assert owner["db"] == owner["mail"] == owner["queue"] == pw.pw_uid, owner
+    assert not os.stat(data).st_mode & st_.S_IWOTH and not os.stat(data).st_mode & st_.S_IWGRP
+    db_files = [f for f in os.listdir(os.path.join(data, "db")) if f.startswith("onebox.db")]
+    assert db_files and all(os.stat(os.path.join(data, "db", f)).st_uid == pw.pw_uid for f in db_files)
+
+    # A compromised service could only do this to a directory it owns; if it
+    # could (old layout), the master must refuse rather than chown the target.
+    onebox.stop()
+    victim = os.path.join(onebox.dir, "victim")
+    os.mkdir(victim, 0o700)
+    os.rename(os.path.join(data, "queue"), os.path.join(data, "queue.old"))
+    os.symlink(victim, os.path.join(data, "queue"))
+    p = subprocess.run([ONEBOXD, "-c", onebox.conf_path], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0 and "symlink is refused" in p.stderr, p.stderr
+    assert os.stat(victim).st_uid == 0 and (os.stat(victim).st_mode & 0o777) == 0o700
+    os.unlink(os.path.join(data, "queue"))
+    os.rename(os.path.join(data, "queue.old"), os.path.join(data, "queue"))
