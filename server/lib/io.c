@@ -328,12 +328,17 @@ io_update(struct io *io)
 	int ev = 0;
 	if (io->dead)
 		return;
+	if (io->tls_state == 1) {
+		ev_io_mod(io->loop, io->fd, io->hs_want ? io->hs_want : EV_READ);
+		return;
+	}
 	if (!io->paused && !io->closing && !io->eof && !io->tls_pending && buf_unread(&io->in) < io->max_in)
 		ev |= EV_READ;
-	if (buf_unread(&io->out) || io->tls_state == 1)
+	if (buf_unread(&io->out))
 		ev |= EV_WRITE;
-	if (io->tls_state == 1)
-		ev |= EV_READ;
+	/* a half-closed peer: come back once to report IO_CLOSED (io_event) */
+	if (io->eof && !io->paused)
+		ev |= EV_WRITE;
 	ev_io_mod(io->loop, io->fd, ev);
 }
 
@@ -367,8 +372,12 @@ io_handshake(struct io *io)
 		return io_fire(io, IO_TLSREADY) < 0 ? -1 : 1;
 	}
 	int e = SSL_get_error(io->ssl, r);
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		/* wait for exactly that: the socket is nearly always writable,
+		 * so asking for both would spin */
+		io->hs_want = e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE;
 		return 0;
+	}
 	io->error = "TLS handshake failed";
 	io->eof = 1;
 	io->dead = 1;
@@ -438,11 +447,13 @@ io_event(int fd, int events, void *arg)
 				return;
 			}
 		}
-		if (io->eof && !io->dead) {
-			io->dead = 1;
-			io_fire(io, IO_CLOSED);
-			return;
-		}
+	}
+	/* EOF is reported once the owner has taken what it could and the
+	 * replies are out (a half-closed client still gets its answers). */
+	if (io->eof && !io->dead && !io->paused && buf_unread(&io->out) == 0) {
+		io->dead = 1;
+		io_fire(io, IO_CLOSED);
+		return;
 	}
 	io_update(io);
 }

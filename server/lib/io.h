@@ -14,6 +14,9 @@
  *
  * Reading can be paused (io_pause_read) while the owner waits for a slow
  * operation, which keeps a pipelining client from growing the buffer.
+ * A peer that half-closes (EOF) is reported IO_CLOSED only once the owner
+ * is not paused and the output has gone: a client that sends its last
+ * command and shuts down its side still gets the answer.
  */
 #ifndef ONEBOX_IO_H
 #define ONEBOX_IO_H
@@ -36,6 +39,7 @@ struct io {
 	SSL *ssl;
 	int tls_state;		/* 0 none, 1 handshaking, 2 established */
 	SSL_CTX *tls_pending;	/* start TLS once the output is flushed */
+	int hs_want;		/* during the handshake: what OpenSSL waits for */
 	struct buf in;
 	struct buf out;
 	io_cb *cb;

@@ -38,6 +38,8 @@ auth_done(void *arg, int result, const char *user)
 	uint64_t window = 1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds");
 
 	s->auth_req = 0;
+	if (s->state == SMTP_S_CLOSING)
+		return;
 	if (result == AUTH_OK) {
 		auth_throttle_success(s->peer.ip);
 		free(s->auth_user);
@@ -122,7 +124,13 @@ smtp_cmd_auth(struct smtp_session *s, const char *arg)
 	if (auth_throttled(s))
 		return;
 	if (strcasecmp(mech, "PLAIN") == 0) {
-		if (initial && *initial && strcmp(initial, "=") != 0) {
+		if (initial && strcmp(initial, "=") == 0) {
+			/* RFC 4954: "=" is an empty initial response, no credentials */
+			smtp_reply(s, "501 5.5.2 Cannot decode AUTH PLAIN response");
+			smtp_count_error(s);
+			return;
+		}
+		if (initial && *initial) {
 			auth_plain(s, initial);
 			return;
 		}

@@ -247,8 +247,11 @@ do_rcpt(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "553 5.6.7 Non-ASCII address requires SMTPUTF8 on MAIL");
 		return;
 	}
-	if (smtp_rcpt_check(s, &c->addr, &r) < 0)
+	if (smtp_rcpt_check(s, &c->addr, &r) < 0) {
+		/* rejected recipients count: address harvesting ends at smtp_max_errors */
+		smtp_count_error(s);
 		return;
+	}
 	s->rcpts = xrealloc(s->rcpts, (s->nrcpts + 1) * sizeof(*s->rcpts));
 	s->rcpts[s->nrcpts++] = r;
 	s->state = SMTP_S_RCPT;
@@ -338,8 +341,8 @@ do_unknown(struct smtp_session *s, struct smtp_command *c)
 }
 
 static const struct smtp_cmdtab commands[] = {
-	{ SMTP_CMD_HELO, NULL, do_helo, 0 },
-	{ SMTP_CMD_EHLO, NULL, do_ehlo, 0 },
+	{ SMTP_CMD_HELO, NULL, do_helo, 1 },
+	{ SMTP_CMD_EHLO, NULL, do_ehlo, 1 },
 	{ SMTP_CMD_MAIL, check_mail, do_mail, 0 },
 	{ SMTP_CMD_RCPT, check_rcpt, do_rcpt, 0 },
 	{ SMTP_CMD_DATA, check_data, do_data, 0 },
@@ -362,12 +365,6 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 	struct smtp_parse_error e;
 
 	db_changed(s->d->db);
-	if (ev_now(s->d->loop) - s->started_ms > 1000 * (uint64_t)db_setting_int(s->d->db, "smtp_session_timeout")) {
-		smtp_reply(s, "421 4.4.2 %s Session too long, closing connection", s->d->conf->hostname);
-		s->state = SMTP_S_CLOSING;
-		io_flush_close(s->io);
-		return;
-	}
 	log_debug("%016llx smtp command \"%.*s\"", (unsigned long long)s->id,
 	    str_casecmp_prefix(line, "AUTH ") ? 4 : (int)len, line);
 	if (smtp_parse_command(line, len, s->smtputf8, &c, &e) < 0) {
@@ -408,6 +405,13 @@ smtp_process(struct smtp_session *s)
 	size_t len;
 
 	while (s->io && !s->io->dead) {
+		/* A client that pipelines without reading the replies: stop
+		 * taking commands until it has read them (IO_LOWAT resumes). */
+		if (io_pending_out(s->io) > SMTP_OUT_HIGH && s->state != SMTP_S_DATA) {
+			s->out_blocked = 1;
+			io_pause_read(s->io);
+			return;
+		}
 		switch (s->state) {
 		case SMTP_S_DATA:
 			if (smtp_data_feed(s) == 0)
@@ -469,15 +473,30 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 		tls_describe(s->io->ssl, s->tls_desc, sizeof(s->tls_desc));
 		s->state = SMTP_S_CONNECTED;
 		s->helo[0] = '\0';
+		free(s->auth_user);
+		s->auth_user = NULL;
 		if (s->svc == SVC_SUBMISSIONS && s->io->bytes_out == 0)
 			smtp_reply(s, "220 %s ESMTP onebox", s->d->conf->hostname);
 		smtp_process(s);
 		break;
 	case IO_LOWAT:
+		if (s->out_blocked) {
+			s->out_blocked = 0;
+			io_resume_read(s->io);
+			smtp_process(s);
+		}
 		break;
 	case IO_TIMEOUT:
-		if (s->state == SMTP_S_COMMIT)
+		if (s->state == SMTP_S_COMMIT) {
+			io_set_timeout(s->io, io->timeout_ms);	/* keep the idle timer */
 			break;
+		}
+		if (s->state == SMTP_S_TLS || io_pending_out(s->io) > 0) {
+			/* no TLS yet, or the client does not read: a 421 could not leave */
+			log_info("%016llx smtp timeout address=%s", (unsigned long long)s->id, s->peer.ip);
+			smtp_session_close(s);
+			break;
+		}
 		log_info("%016llx smtp timeout address=%s", (unsigned long long)s->id, s->peer.ip);
 		smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", s->d->conf->hostname);
 		s->state = SMTP_S_CLOSING;
@@ -492,10 +511,32 @@ smtp_io(struct io *io, enum io_event ev, void *arg)
 	}
 }
 
+/* smtp_life_over - smtp_session_timeout reached, whatever the client does. */
+static void
+smtp_life_over(void *arg)
+{
+	struct smtp_session *s = arg;
+
+	log_info("%016llx smtp session-timeout address=%s", (unsigned long long)s->id, s->peer.ip);
+	if (s->state == SMTP_S_COMMIT) {
+		s->shutting_down = 1;	/* answer the message, then 421 */
+		return;
+	}
+	if (s->state == SMTP_S_TLS) {
+		smtp_session_close(s);
+		return;
+	}
+	smtp_reply(s, "421 4.4.2 %s Session too long, closing connection", s->d->conf->hostname);
+	s->state = SMTP_S_CLOSING;
+	io_flush_close(s->io);
+}
+
 static void
 smtp_delay_done(void *arg)
 {
 	struct smtp_session *s = arg;
+	if (s->state == SMTP_S_CLOSING)
+		return;
 	smtp_reply(s, "%s", s->delayed_reply);
 	if (s->state == SMTP_S_AUTH)
 		s->state = SMTP_S_READY;
@@ -513,9 +554,10 @@ smtp_session_start(struct smtpd *d, int fd, const struct front_peer *peer)
 	s->d = d;
 	s->svc = svc;
 	s->spool_fd = -1;
-	s->started_ms = ev_now(d->loop);
 	s->peer = *peer;
 	ev_timer_init(&s->delay_timer, smtp_delay_done, s);
+	ev_timer_init(&s->life_timer, smtp_life_over, s);
+	ev_timer_add(d->loop, &s->life_timer, 1000 * (uint64_t)db_setting_int(d->db, "smtp_session_timeout"));
 	s->io = io_new(d->loop, fd, smtp_io, s);
 	io_set_timeout(s->io, 1000 * (uint64_t)db_setting_int(d->db, "smtp_idle_timeout"));
 	s->next = d->sessions;
@@ -550,6 +592,7 @@ smtp_session_close(struct smtp_session *s)
 	if (s->auth_req)
 		auth_client_cancel(d->auth, s->auth_req);
 	ev_timer_del(d->loop, &s->delay_timer);
+	ev_timer_del(d->loop, &s->life_timer);
 	smtp_transaction_reset(s);
 	buf_free(&s->data_out);
 	io_free(&s->io);

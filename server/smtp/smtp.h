@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #define SMTP_LINE_MAX 4096	/* command line, CRLF included */
+#define SMTP_OUT_HIGH 65536	/* queued replies before commands wait */
 
 enum smtp_state {
 	SMTP_S_CONNECTED,	/* greeting sent, waiting for HELO/EHLO */
@@ -62,8 +63,9 @@ struct smtp_session {
 	int auth_step;			/* AUTH LOGIN: 1 = want user, 2 = want password */
 	char auth_login_user[AUTH_USER_MAX + 1];
 	struct ev_timer delay_timer;	/* delayed reply after a failed login */
+	struct ev_timer life_timer;	/* smtp_session_timeout */
+	int out_blocked;		/* commands wait for the client to read */
 	char delayed_reply[128];
-	uint64_t started_ms;
 	int cmds_before_mail;
 	int errors;
 	int shutting_down;
