@@ -80,7 +80,6 @@ login_opened(struct pop3_session *s, const char *err_resp)
 static void
 login_ok(struct pop3_session *s, const char *user)
 {
-	auth_throttle_success(s->peer.ip);
 	free(s->user_pending);
 	s->user_pending = xstrdup(user);
 	pop3_mailbox_open(s, user, login_opened);

@@ -245,14 +245,6 @@ auth_throttle_failed(const char *ip, uint64_t now_ms, uint64_t window_ms)
 	return ++t->failures;
 }
 
-void
-auth_throttle_success(const char *ip)
-{
-	struct thr *t = thr_find(ip, 0, 0);
-	if (t)
-		memset(t, 0, sizeof(*t));
-}
-
 /* ---- SASL helpers ---- */
 
 int

@@ -25,13 +25,15 @@ uint32_t auth_client_request(struct auth_client *ac, const char *ip, const char 
     const char *pass, auth_done_cb *cb, void *arg);
 void auth_client_cancel(struct auth_client *ac, uint32_t id);
 
-/* ---- throttle of failed logins, per client address ---- */
+/* ---- throttle of failed logins, per client address ----
+ * A good login does not wipe the count: else an attacker holding one
+ * account could guess others' passwords without limit.  The window
+ * (auth_throttle_seconds) expires on its own. */
 /* auth_throttle_blocked - 1 if ip has had max_failures failures within
  * window_ms (and so must be refused without checking the password). */
 int auth_throttle_blocked(const char *ip, uint64_t now_ms, int max_failures, uint64_t window_ms);
 /* auth_throttle_failed - count a failure; returns the failures in the window. */
 int auth_throttle_failed(const char *ip, uint64_t now_ms, uint64_t window_ms);
-void auth_throttle_success(const char *ip);
 
 /* sasl_plain_decode - RFC 4616 "authzid\0authcid\0passwd" from base64 text:
  * 0 and the user/password copied out, or -1 if malformed (or authzid names

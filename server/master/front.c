@@ -33,7 +33,26 @@ struct front {
 	size_t nips;
 	int stopping;
 	struct ev_timer deadline;
+	struct ev_timer resume;	/* listeners paused after running out of fds */
 };
+
+static void
+front_listeners(struct front *f, int events)
+{
+	for (size_t i = 0; i < f->env->nlisteners; i++) {
+		struct listener *l = &f->env->listeners[i];
+		if (l->front == f && l->fd >= 0)
+			ev_io_mod(f->loop, l->fd, events);
+	}
+}
+
+static void
+front_resume(void *arg)
+{
+	struct front *f = arg;
+	if (!f->stopping)
+		front_listeners(f, EV_READ);
+}
 
 static struct ipcount *
 ip_find(struct front *f, const char *ip)
@@ -88,7 +107,12 @@ front_accept(int lfd, int events, void *arg)
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE) {
+				/* level-triggered: without a pause this would spin */
+				log_warn("%s accept: pausing the listeners for a second", f->ops->proto);
+				front_listeners(f, 0);
+				ev_timer_add(f->loop, &f->resume, 1000);
+			} else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("%s accept", f->ops->proto);
 			return;
 		}
@@ -156,6 +180,7 @@ front_start(struct ev_loop *loop, struct svc_env *env, unsigned svcs,
 	f->svcs = svcs;
 	f->ops = ops;
 	f->ctx = ctx;
+	ev_timer_init(&f->resume, front_resume, f);
 	ev_signal(loop, SIGTERM, front_stop, f);
 	ev_signal(loop, SIGINT, front_stop, f);
 	for (size_t i = 0; i < env->nlisteners; i++) {

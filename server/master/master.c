@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -206,38 +207,50 @@ master_tls(const struct conf *c)
 	return ctx;
 }
 
-/* master_bind - listeners for conf c, reusing any in old that match. */
+/* master_bind - listeners for conf c, reusing any in old that match.  On
+ * failure nothing in old is touched (the running listeners stay); on
+ * success the reused entries of old are set to -1. */
 static int
 master_bind(const struct conf *c, struct listener *old, size_t nold, struct listener **ls_r, size_t *n_r)
 {
 	struct listener *ls = NULL;
+	ssize_t *from = NULL;	/* index in old, or -1 when newly bound */
 	size_t n = 0;
 
 	for (int s = 0; s < SVC__COUNT; s++) {
 		for (size_t i = 0; i < c->listen[s].n; i++) {
 			const struct conf_addr *a = &c->listen[s].v[i];
+			ssize_t k = -1;
 			int fd = -1;
-			for (size_t j = 0; j < nold; j++)
+			for (size_t j = 0; j < nold && k < 0; j++)
 				if (old[j].fd >= 0 && old[j].svc == (enum conf_service)s &&
-				    old[j].addr.port == a->port && strcmp(old[j].addr.host, a->host) == 0) {
-					fd = old[j].fd;
-					old[j].fd = -1;
-				}
-			if (fd < 0) {
+				    old[j].addr.port == a->port && strcmp(old[j].addr.host, a->host) == 0)
+					k = (ssize_t)j;
+			if (k >= 0)
+				fd = old[k].fd;
+			else {
 				char *err;
 				if ((fd = net_listen(a->host, a->port, &err)) < 0) {
 					log_warnx("%s: %s", conf_service_key(s), err);
 					free(err);
-					for (size_t k = 0; k < n; k++)
-						close(ls[k].fd);
+					for (size_t m = 0; m < n; m++)
+						if (from[m] < 0)
+							close(ls[m].fd);
 					free(ls);
+					free(from);
 					return -1;
 				}
 			}
 			ls = xrealloc(ls, (n + 1) * sizeof(*ls));
-			ls[n++] = (struct listener){ (enum conf_service)s, *a, fd, NULL };
+			from = xrealloc(from, (n + 1) * sizeof(*from));
+			ls[n] = (struct listener){ (enum conf_service)s, *a, fd, NULL };
+			from[n++] = k;
 		}
 	}
+	for (size_t m = 0; m < n; m++)
+		if (from[m] >= 0)
+			old[from[m]].fd = -1;
+	free(from);
 	*ls_r = ls;
 	*n_r = n;
 	return 0;
@@ -253,6 +266,7 @@ master_spawn(struct slot *sl)
 		return;
 	}
 	if (pid == 0) {
+		ev_free(&M.loop);	/* the master's epoll and signalfd are not the child's */
 		svc_setup_child(sl->name);
 		if (sl->main != authd_main)
 			close(M.env.auth_fd);
@@ -384,6 +398,8 @@ on_sighup(int signo, void *arg)
 	size_t n;
 	char *err;
 
+	if (M.stopping)
+		return;
 	log_info("SIGHUP: reloading %s", M.path);
 	if (conf_load(M.path, &nc, &err) < 0) {
 		log_warnx("reload failed, keeping the running config: %s", err);
@@ -427,6 +443,20 @@ on_sighup(int signo, void *arg)
 	}
 }
 
+/* master_rlimits - room for every connection the limits allow: running
+ * out of descriptors would make accept() fail in a loop. */
+static void
+master_rlimits(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max > 65536 ? 65536 : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("setrlimit NOFILE");
+	}
+}
+
 static void
 master_user(void)
 {
@@ -458,6 +488,8 @@ master_run(const char *path)
 	}
 	log_init("oneboxd", log_level_parse(M.conf.log_level), M.conf.log_syslog);
 	signal(SIGPIPE, SIG_IGN);
+	svc_master_pid = getpid();
+	master_rlimits();
 	M.env.conf = &M.conf;
 	master_user();
 	M.env.db_path = xasprintf("%s/%s/%s", M.conf.data_dir, DB_DIR, DB_FILENAME);

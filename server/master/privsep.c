@@ -34,6 +34,8 @@ svc_drop_privs(const struct svc_env *env, const char *name)
 		log_warn("%s: PR_SET_DUMPABLE", name);
 }
 
+pid_t svc_master_pid;
+
 void
 svc_setup_child(const char *name)
 {
@@ -43,7 +45,9 @@ svc_setup_child(const char *name)
 	prctl(PR_SET_NAME, name, 0, 0, 0);
 	/* The master's death takes its children with it. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	if (getppid() == 1)
+	/* the master died before PR_SET_PDEATHSIG took effect (comparing
+	 * with 1 would be wrong when the master itself is pid 1) */
+	if (getppid() != svc_master_pid)
 		_exit(0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

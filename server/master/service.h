@@ -43,6 +43,8 @@ int pop3d_main(struct svc_env *env);
 /* svc_drop_privs - become env->uid/gid for good (fatal on failure); a
  * no-op with a debug line when not started as root. */
 void svc_drop_privs(const struct svc_env *env, const char *name);
+/* the master's pid: a child whose parent is no longer it exits */
+extern pid_t svc_master_pid;
 /* svc_setup_child - process name, parent-death signal, default signals. */
 void svc_setup_child(const char *name);
 

@@ -41,7 +41,6 @@ auth_done(void *arg, int result, const char *user)
 	if (s->state == SMTP_S_CLOSING)
 		return;
 	if (result == AUTH_OK) {
-		auth_throttle_success(s->peer.ip);
 		free(s->auth_user);
 		s->auth_user = xstrdup(user);
 		s->state = SMTP_S_READY;
