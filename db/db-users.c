@@ -64,6 +64,12 @@ db_user_add(struct db *db, const char *address, const char *pwhash,
 		return -1;
 	}
 	addr = xasprintf("%s@%s", local, domain);
+	/* The local part names the Maildir (mail/DOMAIN/LOCAL/): refuse what
+	 * cannot be a directory name, rather than a user who never gets mail. */
+	if (strchr(local, '/') || local[0] == '.') {
+		*error_r = db_seterr(db, "'%s': a mailbox name cannot contain '/' or start with '.'", address);
+		goto out;
+	}
 	if (user_check_new(db, addr, domain, error_r) < 0)
 		goto out;
 	st = db_stmt(db, "INSERT INTO users (address, localpart, domain, "

@@ -57,7 +57,7 @@ const struct setting_def setting_defs[] = {
 	{ "auth_throttle_seconds", SET_INT, "900", 1, 86400,
 	  "seconds an address stays throttled after too many failures" },
 	{ "pop3_idle_timeout", SET_INT, "600", 30, 7200,
-	  "seconds a POP3 client may stay silent" },
+	  "seconds a POP3 client may stay silent (RFC 1939 asks for at least 600)" },
 	{ "pop3_max_connections", SET_INT, "1000", 1, 100000,
 	  "simultaneous POP3 connections, all listeners together" },
 	{ "pop3_max_connections_per_ip", SET_INT, "100", 1, 10000,

@@ -302,14 +302,23 @@ pop3_stuff_feed(struct pop3_stuff *st, const char *in, size_t n, struct buf *out
 			if (stuff_line_start(st, *in, out))
 				return 1;
 			st->bol = 0;
+			st->line_len = 0;
 		}
 		const char *lf = memchr(in, '\n', (size_t)(end - in));
-		if (lf == NULL) {
-			buf_add(out, in, (size_t)(end - in));
-			break;
+		size_t take = lf ? (size_t)(lf - in) : (size_t)(end - in);
+		if (take) {
+			buf_add(out, in, take);
+			st->line_len += take;
+			st->last_cr = in[take - 1] == '\r';
 		}
-		buf_add(out, in, (size_t)(lf - in));
-		buf_add(out, "\r\n", 2);
+		if (lf == NULL)
+			break;
+		/* A file stored with CR LF (imported from elsewhere) keeps one CR
+		 * LF per line, and its "\r\n" empty line ends the header too. */
+		if (!st->in_body && st->line_len == 1 && st->last_cr)
+			st->in_body = 1;
+		buf_add(out, st->last_cr ? "\n" : "\r\n", st->last_cr ? 1 : 2);
+		st->last_cr = 0;
 		in = lf + 1;
 		st->bol = 1;
 	}

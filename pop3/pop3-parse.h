@@ -84,6 +84,8 @@ struct pop3_stuff {
 	int limited;		/* TOP: stop after body_left body lines */
 	uint64_t body_left;
 	int done;		/* the line limit was reached: ignore the rest */
+	size_t line_len;	/* input bytes of the current line so far */
+	int last_cr;		/* the last byte copied was a CR (CR LF files) */
 };
 
 /* pop3_stuff_init - lines = UINT64_MAX for the whole message (RETR). */

@@ -260,8 +260,14 @@ expunge_one(struct mbox_index *ix, sqlite3_stmt *del, sqlite3_stmt *rec,
 	if (r != 0)
 		return r == 1 ? 0 : -1;
 	char *path = index_msg_path(ix, &m);
-	if (unlink(path) == -1 && errno != ENOENT)
+	if (unlink(path) == -1 && errno != ENOENT) {
+		/* the file stays: so must its row (else it comes back with a
+		 * new UID and the quota undercounts); the caller rolls back */
 		log_warn("index: unlink %s", path);
+		free(path);
+		index_msg_clear(&m);
+		return -1;
+	}
 	free(path);
 	*bytes += (int64_t)m.size;
 	index_msg_clear(&m);

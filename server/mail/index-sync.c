@@ -238,6 +238,13 @@ row_expunge(struct sync_ctx *c, const struct db_row *w)
 	sqlite3_finalize(del);
 	sqlite3_finalize(rec);
 	c->changed = 1;
+	if (ok) {
+		/* the file went away behind our back: take it off the quota too */
+		uint64_t size, vsize;
+		maildir_name_sizes(w->filename, &size, &vsize);
+		if (size)
+			maildir_quota_add(c->ix->root, -(int64_t)size, -1);
+	}
 	return ok ? 0 : index_sqlerr(c->ix, "sync expunge");
 }
 
@@ -315,14 +322,15 @@ fresh_stat(struct mbox_index *ix, const char *rel, uint64_t *size_r,
 	if (r == 0) {
 		*date_r = st.st_mtime;
 		if (!named) {
-			/* Not from onebox: count the LFs for the CRLF size. */
+			/* Not from onebox: count the bare LFs (each becomes CR LF
+			 * when sent; a file stored with CR LF keeps its size). */
 			uint64_t lf = 0;
-			char b[65536];
+			char b[65536], prev = 0;
 			ssize_t n;
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
 			while (fd != -1 && (n = read(fd, b, sizeof(b))) > 0)
-				for (ssize_t k = 0; k < n; k++)
-					lf += b[k] == '\n';
+				for (ssize_t k = 0; k < n; prev = b[k++])
+					lf += b[k] == '\n' && prev != '\r';
 			if (fd != -1)
 				close(fd);
 			*size_r = (uint64_t)st.st_size;

@@ -460,6 +460,26 @@ maildir_quota_usage(const char *dir, uint64_t *bytes_r, uint64_t *count_r)
 }
 
 int
+maildir_quota_refresh(const char *dir, time_t max_age)
+{
+	char *path = xasprintf("%s/maildirsize", dir), *def = NULL;
+	struct stat st;
+	int64_t b, c;
+	uint64_t bytes, count;
+	int r = 0;
+
+	if (stat(path, &st) == 0 && time(NULL) - st.st_mtime > max_age) {
+		if (quota_read(dir, &def, &b, &c) < 0 && def == NULL)
+			def = xstrdup("0S");
+		quota_scan(dir, &bytes, &count);
+		r = quota_write(dir, def ? def : "0S", bytes, count);
+	}
+	free(def);
+	free(path);
+	return r;
+}
+
+int
 maildir_quota_set(const char *dir, uint64_t limit_bytes)
 {
 	uint64_t b, c;

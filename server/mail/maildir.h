@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct maildir_tmp {
 	char *dir;		/* the Maildir root */
@@ -71,6 +72,10 @@ void maildir_clean_tmp(const char *dir);
 /* maildir_quota_usage - bytes and messages in use (recalculated when the
  * file is missing or large). 0/-1. */
 int maildir_quota_usage(const char *dir, uint64_t *bytes_r, uint64_t *count_r);
+/* maildir_quota_refresh - recount from the files when maildirsize is older
+ * than max_age seconds (the Maildir++ rule for a mailbox that looks full:
+ * files removed behind our back leave stale lines).  0/-1. */
+int maildir_quota_refresh(const char *dir, time_t max_age);
 /* maildir_quota_add - append a "bytes count" line (negative to remove);
  * does nothing (0) if maildirsize does not exist yet. */
 int maildir_quota_add(const char *dir, int64_t bytes, int64_t count);

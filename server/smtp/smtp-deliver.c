@@ -66,6 +66,10 @@ over_quota(struct smtp_session *s, const char *addr, uint64_t extra)
 		char *dir = target_dir(s, addr);
 		if (dir && maildir_quota_usage(dir, &bytes, &count) == 0)
 			over = bytes + extra > u.quota || (extra == 0 && bytes >= u.quota);
+		/* looks full: recount if the last count is 15 minutes old */
+		if (over && maildir_quota_refresh(dir, 15 * 60) == 0 &&
+		    maildir_quota_usage(dir, &bytes, &count) == 0)
+			over = bytes + extra > u.quota || (extra == 0 && bytes >= u.quota);
 		free(dir);
 	}
 	db_user_free(&u);

@@ -199,7 +199,11 @@ static const struct stuff_case stuff_cases[] = {
 	{ "H: v\n\n.b1\nb2\n", 1, "H: v\r\n\r\n..b1\r\n.\r\n" },
 	{ "H: only header\n", 0, "H: only header\r\n.\r\n" },
 	{ "\nbody first\n", 0, "\r\n.\r\n" },
-	{ "a\r\nb\n", UINT64_MAX, "a\r\r\nb\r\n.\r\n" },
+	{ "a\r\nb\n", UINT64_MAX, "a\r\nb\r\n.\r\n" },
+	{ "H: v\r\n\r\nb1\r\nb2\r\n", UINT64_MAX, "H: v\r\n\r\nb1\r\nb2\r\n.\r\n" },
+	{ "H: v\r\n\r\nb1\r\nb2\r\n", 1, "H: v\r\n\r\nb1\r\n.\r\n" },
+	{ "H: v\r\n\r\n.dot\r\n", UINT64_MAX, "H: v\r\n\r\n..dot\r\n.\r\n" },
+	{ "bare\rcr\n", UINT64_MAX, "bare\rcr\r\n.\r\n" },
 };
 
 static char *
