@@ -1,0 +1,105 @@
+"""SMTP against hostile or clumsy clients: what a review found, kept found.
+
+- a client that opens TLS and says nothing must not cost CPU, and is cut
+  at the idle timeout;
+- a client that pipelines without reading the replies must not grow the
+  server's memory;
+- a client that sends its message and QUIT, then shuts down its side, still
+  gets the 250 (else it would send the message again).
+"""
+
+import socket
+import time
+
+import pytest
+
+from conftest import BOB
+from obtest import make_message, proc_info
+
+
+def smtpd_pid(ob):
+    for pid in ob.child_pids():
+        info = proc_info(pid)
+        if info and info[0] == "smtpd":
+            return pid
+    raise AssertionError("no smtpd process")
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])       # utime + stime
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.slow
+def test_silent_tls_client_costs_no_cpu_and_times_out(onebox):
+    onebox.set("smtp_idle_timeout", "5")
+    pid = smtpd_pid(onebox)
+    s = socket.create_connection(("127.0.0.1", onebox.port("submissions")))
+    time.sleep(0.3)
+    before = cpu_ticks(pid)
+    time.sleep(2)
+    used = cpu_ticks(pid) - before
+    assert used < 50, "smtpd used %d ticks in 2 s for a silent TLS client" % used
+    s.settimeout(10)
+    t = time.monotonic()
+    assert s.recv(100) == b"", "the silent TLS client must be disconnected"
+    assert time.monotonic() - t < 8
+    s.close()
+
+
+def test_pipelining_without_reading_is_bounded(onebox):
+    """MAIL/RSET pairs (RSET in a transaction is not limited) from a client
+    that never reads: once 64 KB of replies wait, no more commands are run."""
+    pid = smtpd_pid(onebox)
+    base = rss_kb(pid)
+    start = len(onebox.log())
+    s = socket.create_connection(("127.0.0.1", onebox.port("smtp")))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.setblocking(False)
+    chunk = b"EHLO x\r\n" + b"MAIL FROM:<a@example.org>\r\nRSET\r\n" * 2000
+    sent, deadline = 0, time.monotonic() + 4
+    while time.monotonic() < deadline and sent < 40 * 1024 * 1024:
+        try:
+            sent += s.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.05)
+    time.sleep(0.5)
+    ran = onebox.log()[start:].count('smtp command "RSET"')
+    grown = rss_kb(pid) - base
+    s.close()
+    # Replies fill the kernel's socket buffers (a few MB) plus our 64 KB, then
+    # commands wait: far fewer run than were sent (all would, unbounded).
+    pairs = sent // len(b"MAIL FROM:<a@example.org>\r\nRSET\r\n")
+    assert ran < pairs * 0.6, "smtpd ran %d of %d RSETs for a client that reads nothing" % (ran, pairs)
+    assert grown < 8 * 1024, "smtpd grew by %d KB for a client that does not read" % grown
+
+
+def test_half_closed_client_still_gets_250(onebox):
+    body = make_message(to=BOB, subject="half close")
+    if isinstance(body, str):
+        body = body.encode()
+    body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    s = socket.create_connection(("127.0.0.1", onebox.port("smtp")))
+    s.settimeout(10)
+    s.sendall(b"EHLO x\r\nMAIL FROM:<a@example.org>\r\nRCPT TO:<%s>\r\nDATA\r\n" % BOB.encode()
+              + body + b".\r\nQUIT\r\n")
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        got += d
+    s.close()
+    assert b"\r\n250 2.0.0 Ok: queued as" in got, got
+    assert got.rstrip().endswith(b"Bye"), got
+    assert len(onebox.messages(BOB)) == 1
