@@ -9,7 +9,8 @@
  * Then supervise: a service that dies is logged and restarted (after
  * 200 ms, backing off to 5 s if it keeps dying).  SIGHUP re-reads the config
  * and the certificates: listeners are re-bound as needed and every service
- * is replaced by a fresh one, while the old one finishes its sessions.
+ * is replaced by a fresh one, while the old one finishes the transfers in
+ * progress (idle sessions are closed politely: 421 / -ERR [SYS/TEMP]).
  * SIGTERM stops the services (each finishes or answers 421 what it has open)
  * and exits 0.
  */
