@@ -210,6 +210,8 @@ maildir_tmp_publish(struct maildir_tmp *t)
 	    (unsigned long long)t->size, (unsigned long long)t->vsize);
 	int r = rename(from, to);
 
+	if (r == 0)
+		t->published = 1;
 	free(from);
 	free(to);
 	return r == 0 ? 0 : -1;
@@ -220,7 +222,11 @@ maildir_tmp_abort(struct maildir_tmp *t)
 {
 	if (t->dir == NULL || t->unique == NULL)
 		return;
-	char *path = maildir_tmp_path(t->dir, t->unique);
+	/* A published file is taken back too: its sender gets a 4xx and sends
+	 * the message again, which must not leave a second copy. */
+	char *path = t->published ? xasprintf("%s/new/%s,S=%llu,W=%llu", t->dir, t->unique,
+	    (unsigned long long)t->size, (unsigned long long)t->vsize) : maildir_tmp_path(t->dir, t->unique);
+	t->published = 0;
 	if (unlink(path) == -1 && errno != ENOENT)
 		log_warn("maildir: unlink %s", path);
 	free(path);

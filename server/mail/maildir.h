@@ -34,6 +34,7 @@ struct maildir_tmp {
 	char *unique;		/* unique base name */
 	uint64_t size;		/* file size (LF) */
 	uint64_t vsize;		/* size with CRLF line ends */
+	int published;		/* moved into new/ by maildir_tmp_publish */
 };
 
 /* maildir_path - malloc'd data_dir/mail/<domain>/<localpart> for an address,
@@ -56,7 +57,8 @@ int maildir_tmp_create(const char *dir, struct maildir_tmp *t);
 int maildir_tmp_link(const struct maildir_tmp *src, const char *dir, struct maildir_tmp *t);
 /* maildir_tmp_publish - rename tmp/ file into new/ with the size suffixes; 0/-1. */
 int maildir_tmp_publish(struct maildir_tmp *t);
-/* maildir_tmp_abort - unlink the tmp file. */
+/* maildir_tmp_abort - unlink the file: from tmp/, or from new/ if it was
+ * published (a delivery that failed after part of it was published). */
 void maildir_tmp_abort(struct maildir_tmp *t);
 void maildir_tmp_free(struct maildir_tmp *t);
 
