@@ -1,103 +1,102 @@
 /*
- * commit - the group-commit thread (see commit.h for the why).
+ * commit - group commit of Maildir deliveries (see commit.h for the why).
+ *
+ * Batching happens in the loop thread, without locks: deliveries queue up
+ * while a batch is being synced, and when it comes back the whole queue
+ * leaves as the next batch.  The sync itself runs on a one-thread jobs
+ * pool, so there is never more than one batch in flight.
  */
 #include "commit.h"
 #include "buf.h"
+#include "jobs.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-struct committer {
-	int dirfd;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct commit_job *queue, **queue_tail;
-	struct commit_job *done, **done_tail;
-	size_t busy;
-	struct ev_async *wake;
+struct batch {
+	struct job job;
+	struct committer *c;
+	struct commit_job *list;
 };
 
+struct committer {
+	int dirfd;
+	struct jobs *jobs;
+	struct commit_job *queue, **queue_tail;	/* waiting for the next batch */
+	size_t busy;
+	int syncing;
+};
+
+static void committer_kick(struct committer *c);
+
+/* batch_work - in the worker: data durable, publish, renames durable. */
 static void
-commit_batch(struct committer *c, struct commit_job *batch)
+batch_work(struct job *j)
 {
+	struct batch *b = (struct batch *)j;
 	int err = 0;
 
-	if (syncfs(c->dirfd) < 0)
+	if (syncfs(b->c->dirfd) < 0)
 		err = errno;
-	for (struct commit_job *j = batch; j; j = j->next) {
-		j->result = 0;
-		if (err) {
-			j->result = -1;
-			j->errno_val = err;
-			continue;
-		}
-		for (size_t i = 0; i < j->ntmps; i++)
-			if (maildir_tmp_publish(&j->tmps[i]) < 0) {
-				j->result = -1;
-				j->errno_val = errno;
+	for (struct commit_job *cj = b->list; cj; cj = cj->next) {
+		cj->result = err ? -1 : 0;
+		cj->errno_val = err;
+		for (size_t i = 0; !err && i < cj->ntmps; i++)
+			if (maildir_tmp_publish(&cj->tmps[i]) < 0) {
+				cj->result = -1;
+				cj->errno_val = errno;
 				break;
 			}
 	}
-	if (!err && syncfs(c->dirfd) < 0) {
+	if (!err && syncfs(b->c->dirfd) < 0) {
 		err = errno;
-		for (struct commit_job *j = batch; j; j = j->next)
-			if (j->result == 0) {
-				/* The renames may not be durable: the sender must retry.
-				 * (A duplicate is possible; a loss is not.) */
-				j->result = -1;
-				j->errno_val = err;
+		for (struct commit_job *cj = b->list; cj; cj = cj->next)
+			if (cj->result == 0) {
+				/* The renames may not be durable: the sender must retry
+				 * (the caller takes the published copies back). */
+				cj->result = -1;
+				cj->errno_val = err;
 			}
 	}
 }
 
-static void *
-commit_thread(void *arg)
+/* batch_done - in the loop: answer every delivery of the batch. */
+static void
+batch_done(struct job *j)
 {
-	struct committer *c = arg;
+	struct batch *b = (struct batch *)j;
+	struct committer *c = b->c;
+	struct commit_job *cj = b->list;
 
-	for (;;) {
-		pthread_mutex_lock(&c->lock);
-		while (c->queue == NULL)
-			pthread_cond_wait(&c->cond, &c->lock);
-		struct commit_job *batch = c->queue;
-		c->queue = NULL;
-		c->queue_tail = &c->queue;
-		pthread_mutex_unlock(&c->lock);
-
-		commit_batch(c, batch);
-
-		pthread_mutex_lock(&c->lock);
-		*c->done_tail = batch;
-		while (*c->done_tail)
-			c->done_tail = &(*c->done_tail)->next;
-		pthread_mutex_unlock(&c->lock);
-		ev_async_wake(c->wake);
+	free(b);
+	c->syncing = 0;
+	while (cj) {
+		struct commit_job *next = cj->next;
+		c->busy--;
+		cj->next = NULL;
+		cj->done(cj, cj->arg);
+		cj = next;
 	}
-	return NULL;
+	committer_kick(c);
 }
 
 static void
-commit_wake(void *arg)
+committer_kick(struct committer *c)
 {
-	struct committer *c = arg;
-
-	pthread_mutex_lock(&c->lock);
-	struct commit_job *j = c->done;
-	c->done = NULL;
-	c->done_tail = &c->done;
-	pthread_mutex_unlock(&c->lock);
-	while (j) {
-		struct commit_job *next = j->next;
-		c->busy--;
-		j->next = NULL;
-		j->done(j, j->arg);
-		j = next;
-	}
+	if (c->syncing || c->queue == NULL)
+		return;
+	struct batch *b = xcalloc(1, sizeof(*b));
+	b->job.work = batch_work;
+	b->job.done = batch_done;
+	b->c = c;
+	b->list = c->queue;
+	c->queue = NULL;
+	c->queue_tail = &c->queue;
+	c->syncing = 1;
+	jobs_submit(c->jobs, &b->job);
 }
 
 struct committer *
@@ -107,13 +106,8 @@ committer_new(struct ev_loop *loop, const char *sync_dir)
 	c->dirfd = open(sync_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0)
 		fatal("open %s", sync_dir);
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
 	c->queue_tail = &c->queue;
-	c->done_tail = &c->done;
-	c->wake = ev_async_new(loop, commit_wake, c);
-	if (pthread_create(&c->thread, NULL, commit_thread, c) != 0)
-		fatalx("cannot start the commit thread");
+	c->jobs = jobs_new(loop, 1);
 	return c;
 }
 
@@ -122,11 +116,9 @@ committer_submit(struct committer *c, struct commit_job *job)
 {
 	job->next = NULL;
 	c->busy++;
-	pthread_mutex_lock(&c->lock);
 	*c->queue_tail = job;
 	c->queue_tail = &job->next;
-	pthread_cond_signal(&c->cond);
-	pthread_mutex_unlock(&c->lock);
+	committer_kick(c);
 }
 
 size_t
