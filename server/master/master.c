@@ -407,6 +407,14 @@ on_sighup(int signo, void *arg)
 		free(err);
 		return;
 	}
+	if (strcmp(nc.user, M.conf.user) != 0 || strcmp(nc.data_dir, M.conf.data_dir) != 0)
+		log_warnx("reload: a change of user or data_dir takes effect only at the next start "
+		    "(still %s, %s)", M.conf.user, M.conf.data_dir);
+	/* they stay what the running processes were set up with */
+	free(nc.user);
+	nc.user = xstrdup(M.conf.user);
+	free(nc.data_dir);
+	nc.data_dir = xstrdup(M.conf.data_dir);
 	SSL_CTX *ctx = master_tls(&nc);
 	if (ctx == NULL) {
 		log_warnx("reload failed (TLS), keeping the running config");
