@@ -12,7 +12,6 @@
  * A stored value that no longer validates (bounds changed in an upgrade,
  * hand edits) is ignored in favour of the default, with a warning.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "log.h"
 #include "str.h"
 #include "db-int.h"
+#include "net.h"
 
 #define KB	((int64_t)1024)
 #define MB	(1024 * KB)
@@ -134,32 +134,6 @@ parse_bool(const char *s)
 	return -1;
 }
 
-/* cidr_valid - "addr" or "addr/len", IPv4 or IPv6. */
-static int
-cidr_valid(const char *tok)
-{
-	unsigned char bin[16];
-	char host[64];
-	const char *slash = strchr(tok, '/');
-	size_t hlen = slash ? (size_t)(slash - tok) : strlen(tok);
-	uint64_t len;
-	int max;
-
-	if (hlen == 0 || hlen >= sizeof(host))
-		return 0;
-	memcpy(host, tok, hlen);
-	host[hlen] = '\0';
-	if (inet_pton(AF_INET, host, bin) == 1)
-		max = 32;
-	else if (inet_pton(AF_INET6, host, bin) == 1)
-		max = 128;
-	else
-		return 0;
-	if (slash == NULL)
-		return 1;
-	return str_to_u64(slash + 1, &len) == 0 && len <= (uint64_t)max;
-}
-
 /* parse_cidrs - validate a list; *norm_r is the space-joined list. */
 static int
 parse_cidrs(const struct setting_def *d, const char *s, char **norm_r,
@@ -171,7 +145,7 @@ parse_cidrs(const struct setting_def *d, const char *s, char **norm_r,
 	buf_adds(&b, "");
 	for (char *tok = strtok_r(copy, " \t,", &save); tok;
 	    tok = strtok_r(NULL, " \t,", &save)) {
-		if (!cidr_valid(tok)) {
+		if (!net_cidr_valid(tok)) {
 			snprintf(err, errlen, "%s: '%s' is not an IPv4 or "
 			    "IPv6 network (like 192.168.1.0/24)", d->name, tok);
 			free(copy);

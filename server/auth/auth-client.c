@@ -265,14 +265,6 @@ b64_decode(const char *in, char *out, size_t outsz)
 }
 
 int
-b64_encode(const void *in, size_t n, char *out, size_t outsz)
-{
-	if (((n + 2) / 3) * 4 + 1 > outsz)
-		return -1;
-	return EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-}
-
-int
 sasl_plain_decode(const char *b64, char *user, size_t usz, char *pass, size_t psz)
 {
 	char raw[AUTH_USER_MAX * 2 + AUTH_PASS_MAX + 8];

@@ -41,7 +41,5 @@ int auth_throttle_failed(const char *ip, uint64_t now_ms, uint64_t window_ms);
 int sasl_plain_decode(const char *b64, char *user, size_t usz, char *pass, size_t psz);
 /* b64_decode - decode base64 text into out (NUL-terminated); length or -1. */
 int b64_decode(const char *in, char *out, size_t outsz);
-/* b64_encode - encode into out (NUL-terminated); length or -1. */
-int b64_encode(const void *in, size_t n, char *out, size_t outsz);
 
 #endif

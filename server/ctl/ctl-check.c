@@ -47,7 +47,7 @@ report(const char *level, const char *fmt, ...)
 static void
 check_dirs(const struct conf *conf)
 {
-	static const char *const sub[] = { "", "/mail", "/queue", "/tls", "/run", "/" DB_DIR };
+	static const char *const sub[] = { "", "/mail", "/queue", "/tls", "/run", ("/" DB_DIR) };
 	struct passwd *pw = getpwnam(conf->user);
 	struct stat st;
 

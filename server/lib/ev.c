@@ -218,12 +218,6 @@ ev_timer_add(struct ev_loop *l, struct ev_timer *t, uint64_t ms)
 	heap_up(l, t->idx);
 }
 
-uint64_t
-ev_now(struct ev_loop *l)
-{
-	return l->now;
-}
-
 /* ---- signals ---- */
 
 static void

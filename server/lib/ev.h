@@ -53,8 +53,6 @@ struct ev_async;
 struct ev_async *ev_async_new(struct ev_loop *loop, ev_timer_cb *cb, void *arg);
 void ev_async_wake(struct ev_async *a);
 
-/* ev_now - the loop's cached monotonic clock in ms (updated each iteration). */
-uint64_t ev_now(struct ev_loop *loop);
 uint64_t ev_clock_ms(void);
 
 /* ev_run - run until ev_stop(); returns 0, or -1 on an epoll failure. */

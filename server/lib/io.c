@@ -108,24 +108,6 @@ io_write(struct io *io, const void *data, size_t len)
 }
 
 void
-io_print(struct io *io, const char *s)
-{
-	io_write(io, s, strlen(s));
-}
-
-void
-io_printf(struct io *io, const char *fmt, ...)
-{
-	va_list ap;
-	if (io->dead)
-		return;
-	va_start(ap, fmt);
-	buf_vprintf(&io->out, fmt, ap);
-	va_end(ap);
-	io_update(io);
-}
-
-void
 io_vreply(struct io *io, uint64_t sid, const char *proto, const char *fmt, va_list ap)
 {
 	size_t start;

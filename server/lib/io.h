@@ -64,8 +64,6 @@ struct io *io_new(struct ev_loop *loop, int fd, io_cb *cb, void *arg);
 void io_free(struct io **iop);
 
 void io_write(struct io *io, const void *data, size_t len);
-void io_print(struct io *io, const char *s);
-void io_printf(struct io *io, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* io_vreply - queue one line of a line protocol (CR LF added) and log it at
  * debug level as "<sid> <proto> reply "<line>"". */
 void io_vreply(struct io *io, uint64_t sid, const char *proto, const char *fmt, va_list ap)

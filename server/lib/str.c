@@ -109,11 +109,3 @@ str_random_hex(char *out, size_t n)
 	*out = '\0';
 }
 
-uint64_t
-str_random_u64(void)
-{
-	uint64_t v;
-	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		fatal("getrandom");
-	return v;
-}

@@ -19,6 +19,5 @@ int str_to_u64(const char *s, uint64_t *num_r);
 int str_size_parse(const char *s, uint64_t *num_r);
 /* str_random_hex - fill out with 2*n hex digits of random data + '\0'. */
 void str_random_hex(char *out, size_t n);
-uint64_t str_random_u64(void);
 
 #endif

@@ -60,17 +60,6 @@ tls_server_ctx(const char *cert, const char *key, char **error_r)
 	return ctx;
 }
 
-SSL_CTX *
-tls_client_ctx(void)
-{
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL)
-		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	return ctx;
-}
-
 static int
 tls_write_pem(const char *path, int mode, int (*wr)(FILE *, void *), void *obj)
 {

@@ -10,8 +10,6 @@
 /* tls_server_ctx - a context serving cert (PEM chain) and key; NULL with
  * *error_r (malloc'd) on failure. */
 SSL_CTX *tls_server_ctx(const char *cert, const char *key, char **error_r);
-/* tls_client_ctx - a context for outbound connections (no verification). */
-SSL_CTX *tls_client_ctx(void);
 /* tls_make_selfsigned - write a new EC P-256 key and a 10-year self-signed
  * certificate for hostname (CN and SAN) to certpath/keypath. 0/-1. */
 int tls_make_selfsigned(const char *certpath, const char *keypath, const char *hostname, char **error_r);

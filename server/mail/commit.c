@@ -26,7 +26,6 @@ struct committer {
 	int dirfd;
 	struct jobs *jobs;
 	struct commit_job *queue, **queue_tail;	/* waiting for the next batch */
-	size_t busy;
 	int syncing;
 };
 
@@ -75,7 +74,6 @@ batch_done(struct job *j)
 	c->syncing = 0;
 	while (cj) {
 		struct commit_job *next = cj->next;
-		c->busy--;
 		cj->next = NULL;
 		cj->done(cj, cj->arg);
 		cj = next;
@@ -115,14 +113,8 @@ void
 committer_submit(struct committer *c, struct commit_job *job)
 {
 	job->next = NULL;
-	c->busy++;
 	*c->queue_tail = job;
 	c->queue_tail = &job->next;
 	committer_kick(c);
 }
 
-size_t
-committer_busy(struct committer *c)
-{
-	return c->busy;
-}

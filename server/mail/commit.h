@@ -42,7 +42,5 @@ struct committer;
 struct committer *committer_new(struct ev_loop *loop, const char *sync_dir);
 /* committer_submit - queue job; job->done runs later from the loop. */
 void committer_submit(struct committer *c, struct commit_job *job);
-/* committer_busy - jobs queued or being synced. */
-size_t committer_busy(struct committer *c);
 
 #endif

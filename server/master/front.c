@@ -88,12 +88,6 @@ front_closed(struct front *f, const char *ip)
 		ev_stop(f->loop);
 }
 
-int
-front_stopping(const struct front *f)
-{
-	return f->stopping;
-}
-
 static void
 front_accept(int lfd, int events, void *arg)
 {

@@ -48,6 +48,5 @@ struct front *front_start(struct ev_loop *loop, struct svc_env *env, unsigned sv
     const struct front_ops *ops, void *ctx);
 void front_opened(struct front *f, const char *ip);
 void front_closed(struct front *f, const char *ip);
-int front_stopping(const struct front *f);
 
 #endif
