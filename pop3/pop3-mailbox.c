@@ -112,6 +112,8 @@ static void
 open_work(struct job *j)
 {
 	struct open_job *oj = (struct open_job *)j;
+	/* files a crash left in tmp/ (never answered 250) go after 36 hours */
+	maildir_clean_tmp(oj->mb.dir);
 	oj->result = mailbox_snapshot(&oj->mb);
 }
 

@@ -692,3 +692,21 @@ def test_large_mailbox_login_does_not_stall_others(box):
     assert login["stat"].startswith("+OK %d " % n), login
     # the big login took a while; the other session was never held up by it
     assert worst < max(0.25, login["secs"] / 4), (worst, login["secs"])
+
+
+def test_login_clears_stale_tmp_files(box):
+    """A crash can leave a half-written file in tmp/ (never answered 250):
+    opening the mailbox removes those older than 36 hours, not newer ones."""
+    user = new_user(box)
+    deliver(box, user, 1)
+    tmp = os.path.join(box.maildir(user), "tmp")
+    old, fresh = os.path.join(tmp, "old.partial"), os.path.join(tmp, "fresh.partial")
+    for p in (old, fresh):
+        with open(p, "wb") as f:
+            f.write(b"half a message")
+    t = time.time() - 40 * 3600
+    os.utime(old, (t, t))
+    with pop3(box, user) as c:
+        assert c.cmd("STAT").startswith("+OK 1 ")
+        c.cmd("QUIT")
+    assert not os.path.exists(old) and os.path.exists(fresh)
