@@ -29,8 +29,8 @@ struct db {
 	int64_t dv_caller;	/* data_version last reported by db_changed() */
 	int64_t dv_cache;	/* data_version the settings cache was read at */
 	int cache_valid;
-	char **cache;		/* one value per setting_defs[] entry, NULL = unset */
-	size_t ncache;
+	char *cache[ST__COUNT];	/* stored value per setting, NULL = unset */
+	int64_t num[ST__COUNT];	/* the numbers of INT, SIZE and BOOL settings */
 };
 
 /* db_seterr - format the handle's error message; returns it. */

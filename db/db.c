@@ -129,7 +129,6 @@ db_close(struct db **dbp)
 	for (size_t i = 0; i < db->nstmts; i++)
 		sqlite3_finalize(db->stmts[i].st);
 	db_settings_invalidate(db);
-	free(db->cache);
 	sqlite3_close(db->sq);
 	free(db);
 	*dbp = NULL;

@@ -121,15 +121,26 @@ struct setting_def {
 	int64_t min, max;	/* for INT/SIZE */
 	const char *doc;
 };
-extern const struct setting_def setting_defs[];	/* NULL-name terminated */
+/* enum setting_id: ST_MAX_RECIPIENTS, ... one per line of settings.def */
+enum setting_id {
+#define SETTING(id, name, type, def, min, max, doc) ST_##id,
+#include "settings.def"
+#undef SETTING
+	ST__COUNT
+};
+extern const struct setting_def setting_defs[];	/* [ST__COUNT + 1], NULL-name terminated */
+/* setting_lookup - the id of a setting named by the admin, or -1. */
+int setting_lookup(const char *name);
 const struct setting_def *setting_find(const char *name);
 /* db_setting_set - validate and store; error names the key and the bound. */
 int db_setting_set(struct db *db, const char *name, const char *value, const char **error_r);
 int db_setting_reset(struct db *db, const char *name, const char **error_r);
 /* db_setting_str - current value as text (default if unset); valid until the
  * next db_setting_* call on this db. */
-const char *db_setting_str(struct db *db, const char *name);
-int64_t db_setting_int(struct db *db, const char *name);	/* INT, SIZE, BOOL */
+const char *db_setting_str(struct db *db, enum setting_id id);
+/* db_setting_int - the number of an INT, SIZE or BOOL setting (0 for others),
+ * parsed once when the settings are (re)loaded. */
+int64_t db_setting_int(struct db *db, enum setting_id id);
 
 /* db_changed - 1 if another connection changed the DB since the last call
  * (PRAGMA data_version), and then the settings cache is dropped.  Settings

@@ -30,59 +30,12 @@
 #define GB	(1024 * MB)
 
 const struct setting_def setting_defs[] = {
-	{ "max_message_size", SET_SIZE, "26214400", KB, 2 * GB,
-	  "largest message accepted, in bytes (K/M/G suffixes allowed)" },
-	{ "max_recipients", SET_INT, "100", 1, 10000,
-	  "recipients accepted per message" },
-	{ "smtp_max_connections", SET_INT, "500", 1, 100000,
-	  "simultaneous SMTP connections, all listeners together" },
-	{ "smtp_max_connections_per_ip", SET_INT, "20", 1, 10000,
-	  "simultaneous SMTP connections from one client address" },
-	{ "smtp_idle_timeout", SET_INT, "300", 5, 3600,
-	  "seconds an SMTP client may stay silent" },
-	{ "smtp_session_timeout", SET_INT, "1800", 10, 86400,
-	  "seconds an SMTP session may last in total" },
-	{ "smtp_max_commands_before_mail", SET_INT, "50", 5, 10000,
-	  "NOOP/RSET/VRFY/HELP-like commands allowed per session outside "
-	  "transactions" },
-	{ "smtp_max_errors", SET_INT, "10", 1, 1000,
-	  "error replies before the SMTP session is closed" },
-	{ "trusted_networks", SET_CIDRS, "", 0, 0,
-	  "client networks (CIDR, space or comma separated) that may relay "
-	  "without authentication" },
-	{ "auth_fail_delay_ms", SET_INT, "2000", 0, 60000,
-	  "delay before answering a failed authentication, in milliseconds" },
-	{ "auth_max_failures", SET_INT, "10", 1, 1000,
-	  "failed authentications from one address before it is throttled" },
-	{ "auth_throttle_seconds", SET_INT, "900", 1, 86400,
-	  "seconds an address stays throttled after too many failures" },
-	{ "pop3_idle_timeout", SET_INT, "600", 30, 7200,
-	  "seconds a POP3 client may stay silent (RFC 1939 asks for at least 600)" },
-	{ "pop3_max_connections", SET_INT, "1000", 1, 100000,
-	  "simultaneous POP3 connections, all listeners together" },
-	{ "pop3_max_connections_per_ip", SET_INT, "100", 1, 10000,
-	  "simultaneous POP3 connections from one client address" },
-	{ NULL, SET_INT, NULL, 0, 0, NULL },
+#define SETTING(id, name, type, def, min, max, doc) \
+	[ST_##id] = { name, type, def, min, max, doc },
+#include "settings.def"
+#undef SETTING
+	[ST__COUNT] = { NULL, SET_INT, NULL, 0, 0, NULL },
 };
-
-static size_t
-setting_count(void)
-{
-	size_t n = 0;
-
-	while (setting_defs[n].name)
-		n++;
-	return n;
-}
-
-const struct setting_def *
-setting_find(const char *name)
-{
-	for (const struct setting_def *d = setting_defs; d->name; d++)
-		if (strcmp(d->name, name) == 0)
-			return d;
-	return NULL;
-}
 
 /* fmt_bound - a bound as text, with a K/M/G suffix for sizes. */
 static void
@@ -204,27 +157,53 @@ setting_parse(const struct setting_def *d, const char *value, char **norm_r,
 void
 db_settings_invalidate(struct db *db)
 {
-	for (size_t i = 0; i < db->ncache; i++) {
+	for (size_t i = 0; i < ST__COUNT; i++) {
 		free(db->cache[i]);
 		db->cache[i] = NULL;
 	}
 	db->cache_valid = 0;
 }
 
+/* setting_number - the number a valid value of d stands for. */
+static int64_t
+setting_number(const struct setting_def *d, const char *v)
+{
+	switch (d->type) {
+	case SET_BOOL:
+		return parse_bool(v) == 1;
+	case SET_INT:
+	case SET_SIZE:
+		return strtoll(v, NULL, 10);
+	default:
+		return 0;
+	}
+}
+
 /* settings_store - keep a value read from the table, if it still validates */
 static void
 settings_store(struct db *db, const char *name, const char *value)
 {
-	const struct setting_def *d = setting_find(name);
+	int id = setting_lookup(name);
 	char err[256], *norm;
 
-	if (d == NULL)
+	if (id < 0)
 		return;		/* from a newer version, or removed */
-	if (setting_parse(d, value, &norm, err, sizeof(err)) < 0) {
+	if (setting_parse(&setting_defs[id], value, &norm, err, sizeof(err)) < 0) {
 		log_warnx("config db: ignoring stored setting: %s", err);
 		return;
 	}
-	db->cache[d - setting_defs] = norm;
+	free(db->cache[id]);
+	db->cache[id] = norm;
+}
+
+/* settings_fill - numbers for every setting, from the cache or the default. */
+static void
+settings_fill(struct db *db)
+{
+	for (size_t i = 0; i < ST__COUNT; i++) {
+		const struct setting_def *d = &setting_defs[i];
+		db->num[i] = setting_number(d, db->cache[i] ? db->cache[i] : d->def);
+	}
 }
 
 /* settings_load - (re)fill the cache when stale; on error use defaults. */
@@ -235,10 +214,6 @@ settings_load(struct db *db)
 	int64_t dv;
 	int rc;
 
-	if (db->cache == NULL) {
-		db->ncache = setting_count();
-		db->cache = xcalloc(db->ncache, sizeof(*db->cache));
-	}
 	/* A valid cache stays valid until db_changed() (called by the services
 	 * once per command or connection) or a local write drops it: checking
 	 * PRAGMA data_version on every read cost a fifth of smtpd's CPU. */
@@ -246,6 +221,7 @@ settings_load(struct db *db)
 		return;
 	dv = db_data_version(db);
 	db_settings_invalidate(db);
+	settings_fill(db);
 	if ((st = db_stmt(db, "SELECT name, value FROM settings")) == NULL)
 		return;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -256,10 +232,29 @@ settings_load(struct db *db)
 		log_warnx("config db: reading settings: %s",
 		    sqlite3_errmsg(db->sq));
 		db_settings_invalidate(db);
+		settings_fill(db);
 		return;
 	}
+	settings_fill(db);
 	db->cache_valid = 1;
 	db->dv_cache = dv;
+}
+
+int
+setting_lookup(const char *name)
+{
+	for (int i = 0; i < ST__COUNT; i++)
+		if (strcmp(setting_defs[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+const struct setting_def *
+setting_find(const char *name)
+{
+	int id = setting_lookup(name);
+
+	return id < 0 ? NULL : &setting_defs[id];
 }
 
 int
@@ -309,36 +304,18 @@ db_setting_reset(struct db *db, const char *name, const char **error_r)
 }
 
 const char *
-db_setting_str(struct db *db, const char *name)
+db_setting_str(struct db *db, enum setting_id id)
 {
-	const struct setting_def *d = setting_find(name);
 	const char *v;
 
-	if (d == NULL) {
-		log_warnx("config db: unknown setting '%s'", name);
-		return "";
-	}
 	settings_load(db);
-	v = db->cache[d - setting_defs];
-	return v ? v : d->def;
+	v = db->cache[id];
+	return v ? v : setting_defs[id].def;
 }
 
 int64_t
-db_setting_int(struct db *db, const char *name)
+db_setting_int(struct db *db, enum setting_id id)
 {
-	const struct setting_def *d = setting_find(name);
-	const char *v = db_setting_str(db, name);
-
-	if (d == NULL)
-		return 0;
-	switch (d->type) {
-	case SET_BOOL:
-		return parse_bool(v) == 1;
-	case SET_INT:
-	case SET_SIZE:
-		return strtoll(v, NULL, 10);
-	default:
-		log_warnx("config db: setting '%s' is not a number", name);
-		return 0;
-	}
+	settings_load(db);
+	return db->num[id];
 }

@@ -90,7 +90,7 @@ auth_done(void *arg, int result, const char *user)
 {
 	struct pop3_session *s = arg;
 	struct db *db = s->d->db;
-	uint64_t window = 1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds");
+	uint64_t window = 1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS);
 
 	s->auth_req = 0;
 	if (s->state == POP3_S_CLOSING)
@@ -107,7 +107,7 @@ auth_done(void *arg, int result, const char *user)
 		log_info("%016llx pop3 auth address=%s result=failed failures=%d", (unsigned long long)s->id,
 		    s->peer.ip, n);
 		s->errors++;
-		reply_later(s, (uint64_t)db_setting_int(db, "auth_fail_delay_ms"),
+		reply_later(s, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
 		    "-ERR [AUTH] Authentication failed");
 		return;
 	}
@@ -121,8 +121,8 @@ throttled(struct pop3_session *s)
 {
 	struct db *db = s->d->db;
 
-	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, "auth_max_failures"),
-	    1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds")))
+	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, ST_AUTH_MAX_FAILURES),
+	    1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS)))
 		return 0;
 	log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
 	pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");

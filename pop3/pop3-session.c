@@ -61,7 +61,7 @@ pop3_count_error(struct pop3_session *s)
 uint64_t
 pop3_idle_ms(struct pop3_session *s)
 {
-	return 1000 * (uint64_t)db_setting_int(s->d->db, "pop3_idle_timeout");
+	return 1000 * (uint64_t)db_setting_int(s->d->db, ST_POP3_IDLE_TIMEOUT);
 }
 
 /* session_busy - 1 if no command may be taken now. */

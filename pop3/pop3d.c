@@ -51,8 +51,8 @@ pop3d_limits(void *ctx, size_t *total_r, size_t *per_ip_r)
 {
 	struct pop3d *d = ctx;
 	db_changed(d->db);
-	*total_r = (size_t)db_setting_int(d->db, "pop3_max_connections");
-	*per_ip_r = (size_t)db_setting_int(d->db, "pop3_max_connections_per_ip");
+	*total_r = (size_t)db_setting_int(d->db, ST_POP3_MAX_CONNECTIONS);
+	*per_ip_r = (size_t)db_setting_int(d->db, ST_POP3_MAX_CONNECTIONS_PER_IP);
 }
 
 static void

@@ -13,26 +13,29 @@ settings_set(struct ctl *c, int argc, char **argv)
 {
 	const char *err;
 	struct db *db;
+	int id;
 
 	ctl_nargs(c, argc, 2, 2);
-	if (setting_find(argv[0]) == NULL)
+	if ((id = setting_lookup(argv[0])) < 0)
 		ctl_fail(c, "unknown setting '%s'; see onebox settings",
 		    argv[0]);
 	db = ctl_db(c);
 	if (db_setting_set(db, argv[0], argv[1], &err) < 0)
 		ctl_fail(c, "%s", err);
-	printf("%s = %s\n", argv[0], db_setting_str(db, argv[0]));
+	printf("%s = %s\n", argv[0], db_setting_str(db, id));
 	return 0;
 }
 
 static int
 settings_get(struct ctl *c, int argc, char **argv)
 {
+	int id;
+
 	ctl_nargs(c, argc, 1, 1);
-	if (setting_find(argv[0]) == NULL)
+	if ((id = setting_lookup(argv[0])) < 0)
 		ctl_fail(c, "unknown setting '%s'; see onebox settings",
 		    argv[0]);
-	printf("%s\n", db_setting_str(ctl_db(c), argv[0]));
+	printf("%s\n", db_setting_str(ctl_db(c), id));
 	return 0;
 }
 
@@ -41,15 +44,16 @@ settings_reset(struct ctl *c, int argc, char **argv)
 {
 	const char *err;
 	struct db *db;
+	int id;
 
 	ctl_nargs(c, argc, 1, 1);
-	if (setting_find(argv[0]) == NULL)
+	if ((id = setting_lookup(argv[0])) < 0)
 		ctl_fail(c, "unknown setting '%s'; see onebox settings",
 		    argv[0]);
 	db = ctl_db(c);
 	if (db_setting_reset(db, argv[0], &err) < 0)
 		ctl_fail(c, "%s", err);
-	printf("%s = %s (default)\n", argv[0], db_setting_str(db, argv[0]));
+	printf("%s = %s (default)\n", argv[0], db_setting_str(db, id));
 	return 0;
 }
 
@@ -60,10 +64,12 @@ settings_list(struct ctl *c, int argc, char **argv)
 
 	ctl_nargs(c, argc, 0, 0);
 	db = ctl_db(c);
-	for (const struct setting_def *d = setting_defs; d->name; d++)
-		printf("%s\t%s\t%s\t%s\n", d->name,
-		    *db_setting_str(db, d->name) ? db_setting_str(db, d->name) :
-		    "\"\"", *d->def ? d->def : "\"\"", d->doc);
+	for (int id = 0; id < ST__COUNT; id++) {
+		const struct setting_def *d = &setting_defs[id];
+		const char *v = db_setting_str(db, id);
+		printf("%s\t%s\t%s\t%s\n", d->name, *v ? v : "\"\"",
+		    *d->def ? d->def : "\"\"", d->doc);
+	}
 	return 0;
 }
 

@@ -35,7 +35,7 @@ auth_done(void *arg, int result, const char *user)
 	struct smtp_session *s = arg;
 	struct db *db = s->d->db;
 	uint64_t now = ev_clock_ms();
-	uint64_t window = 1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds");
+	uint64_t window = 1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS);
 
 	s->auth_req = 0;
 	if (s->state == SMTP_S_CLOSING)
@@ -61,7 +61,7 @@ auth_done(void *arg, int result, const char *user)
 	int n = auth_throttle_failed(s->peer.ip, now, window);
 	log_info("%016llx smtp auth address=%s result=failed failures=%d", (unsigned long long)s->id, s->peer.ip, n);
 	s->errors++;
-	auth_reply_later(s, (uint64_t)db_setting_int(db, "auth_fail_delay_ms"),
+	auth_reply_later(s, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
 	    "535 5.7.8 Authentication credentials invalid");
 }
 
@@ -78,8 +78,8 @@ static int
 auth_throttled(struct smtp_session *s)
 {
 	struct db *db = s->d->db;
-	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, "auth_max_failures"),
-	    1000 * (uint64_t)db_setting_int(db, "auth_throttle_seconds")))
+	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, ST_AUTH_MAX_FAILURES),
+	    1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS)))
 		return 0;
 	log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
 	smtp_reply(s, "454 4.7.0 Too many failed logins from your address, try again later");

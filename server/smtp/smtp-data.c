@@ -108,7 +108,7 @@ int
 smtp_data_feed(struct smtp_session *s)
 {
 	struct buf *in = &s->io->in;
-	uint64_t max = (uint64_t)db_setting_int(s->d->db, "max_message_size");
+	uint64_t max = (uint64_t)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE);
 	/* the Received: header does not count against the client's limit */
 	size_t i, n = buf_unread(in);
 	const unsigned char *p = (const unsigned char *)buf_rptr(in);

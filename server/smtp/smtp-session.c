@@ -45,7 +45,7 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 void
 smtp_count_error(struct smtp_session *s)
 {
-	if (++s->errors >= db_setting_int(s->d->db, "smtp_max_errors")) {
+	if (++s->errors >= db_setting_int(s->d->db, ST_SMTP_MAX_ERRORS)) {
 		smtp_reply(s, "421 4.7.0 %s Too many errors, closing connection", s->d->conf->hostname);
 		s->state = SMTP_S_CLOSING;
 		io_flush_close(s->io);
@@ -113,7 +113,7 @@ check_rcpt(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "503 5.5.1 Need MAIL command first");
 		return -1;
 	}
-	if (s->nrcpts >= (size_t)db_setting_int(s->d->db, "max_recipients")) {
+	if (s->nrcpts >= (size_t)db_setting_int(s->d->db, ST_MAX_RECIPIENTS)) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return -1;
 	}
@@ -193,7 +193,7 @@ do_ehlo(struct smtp_session *s, struct smtp_command *c)
 	s->state = SMTP_S_READY;
 	smtp_reply(s, "250-%s Hello %s [%s]", s->d->conf->hostname, s->helo, s->peer.ip);
 	smtp_reply(s, "250-PIPELINING");
-	smtp_reply(s, "250-SIZE %llu", (unsigned long long)db_setting_int(s->d->db, "max_message_size"));
+	smtp_reply(s, "250-SIZE %llu", (unsigned long long)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE));
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-SMTPUTF8");
 	if (!s->tls && s->d->tls)
@@ -206,7 +206,7 @@ do_ehlo(struct smtp_session *s, struct smtp_command *c)
 static void
 do_mail(struct smtp_session *s, struct smtp_command *c)
 {
-	uint64_t max = (uint64_t)db_setting_int(s->d->db, "max_message_size");
+	uint64_t max = (uint64_t)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE);
 
 	if (c->has_size && c->size > max) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds fixed maximum message size (%llu bytes)",
@@ -381,7 +381,7 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 		if (t->cmd != c.cmd)
 			continue;
 		if (t->counts_before_mail && s->state != SMTP_S_MAIL && s->state != SMTP_S_RCPT &&
-		    ++s->cmds_before_mail > db_setting_int(s->d->db, "smtp_max_commands_before_mail")) {
+		    ++s->cmds_before_mail > db_setting_int(s->d->db, ST_SMTP_MAX_COMMANDS_BEFORE_MAIL)) {
 			smtp_reply(s, "421 4.7.0 %s Too many commands without a transaction, closing",
 			    s->d->conf->hostname);
 			s->state = SMTP_S_CLOSING;
@@ -557,9 +557,9 @@ smtp_session_start(struct smtpd *d, int fd, const struct front_peer *peer)
 	s->peer = *peer;
 	ev_timer_init(&s->delay_timer, smtp_delay_done, s);
 	ev_timer_init(&s->life_timer, smtp_life_over, s);
-	ev_timer_add(d->loop, &s->life_timer, 1000 * (uint64_t)db_setting_int(d->db, "smtp_session_timeout"));
+	ev_timer_add(d->loop, &s->life_timer, 1000 * (uint64_t)db_setting_int(d->db, ST_SMTP_SESSION_TIMEOUT));
 	s->io = io_new(d->loop, fd, smtp_io, s);
-	io_set_timeout(s->io, 1000 * (uint64_t)db_setting_int(d->db, "smtp_idle_timeout"));
+	io_set_timeout(s->io, 1000 * (uint64_t)db_setting_int(d->db, ST_SMTP_IDLE_TIMEOUT));
 	s->next = d->sessions;
 	if (d->sessions)
 		d->sessions->prev = s;

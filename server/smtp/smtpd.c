@@ -22,7 +22,7 @@ static struct smtpd D;
 int
 smtpd_trusted(struct smtpd *d, const char *ip)
 {
-	return net_cidr_match(db_setting_str(d->db, "trusted_networks"), ip);
+	return net_cidr_match(db_setting_str(d->db, ST_TRUSTED_NETWORKS), ip);
 }
 
 static void
@@ -50,8 +50,8 @@ smtpd_limits(void *ctx, size_t *total_r, size_t *per_ip_r)
 {
 	struct smtpd *d = ctx;
 	db_changed(d->db);
-	*total_r = (size_t)db_setting_int(d->db, "smtp_max_connections");
-	*per_ip_r = (size_t)db_setting_int(d->db, "smtp_max_connections_per_ip");
+	*total_r = (size_t)db_setting_int(d->db, ST_SMTP_MAX_CONNECTIONS);
+	*per_ip_r = (size_t)db_setting_int(d->db, ST_SMTP_MAX_CONNECTIONS_PER_IP);
 }
 
 static void

@@ -143,7 +143,7 @@ test_migrate(void **state)
 	/* read-only alone, with no -wal/-shm left by a writer */
 	db_close(&fx->db);
 	assert_int_equal(db_open(fx->path, DB_READONLY, &db2, &err), 0);
-	assert_int_equal(db_setting_int(db2, "max_recipients"), 100);
+	assert_int_equal(db_setting_int(db2, ST_MAX_RECIPIENTS), 100);
 	assert_int_equal(db_changed(db2), 0);
 	db_close(&db2);
 	assert_int_equal(db_open(fx->path, DB_READWRITE, &fx->db, &err), 0);
@@ -485,7 +485,7 @@ test_settings(void **state)
 		if (cases[i].error == NULL) {
 			if (r != 0)
 				fail_msg("%s: %s", cases[i].name, err);
-			assert_string_equal(db_setting_str(db, cases[i].key),
+			assert_string_equal(db_setting_str(db, setting_lookup(cases[i].key)),
 			    cases[i].stored);
 		} else if (r != -1 || strstr(err, cases[i].error) == NULL)
 			fail_msg("%s: r=%d err=%s", cases[i].name, r,
@@ -494,12 +494,12 @@ test_settings(void **state)
 	/* every default validates and is within its bounds */
 	for (const struct setting_def *d = setting_defs; d->name; d++) {
 		OK(db_setting_reset(db, d->name, &err_));
-		assert_string_equal(db_setting_str(db, d->name), d->def);
+		assert_string_equal(db_setting_str(db, setting_lookup(d->name)), d->def);
 		OK(db_setting_set(db, d->name, d->def, &err_));
 	}
-	assert_int_equal(db_setting_int(db, "max_message_size"), 26214400);
-	assert_int_equal(db_setting_int(db, "smtp_idle_timeout"), 300);
-	assert_string_equal(db_setting_str(db, "trusted_networks"), "");
+	assert_int_equal(db_setting_int(db, ST_MAX_MESSAGE_SIZE), 26214400);
+	assert_int_equal(db_setting_int(db, ST_SMTP_IDLE_TIMEOUT), 300);
+	assert_string_equal(db_setting_str(db, ST_TRUSTED_NETWORKS), "");
 	assert_null(setting_find("nope"));
 }
 
@@ -511,22 +511,22 @@ test_settings_two_connections(void **state)
 	const char *err = NULL;
 
 	assert_int_equal(db_open(fx->path, DB_READONLY, &ro, &err), 0);
-	assert_int_equal(db_setting_int(ro, "max_recipients"), 100);
+	assert_int_equal(db_setting_int(ro, ST_MAX_RECIPIENTS), 100);
 	assert_int_equal(db_changed(ro), 0);
 	OK(db_setting_set(fx->db, "max_recipients", "7", &err_));
 	/* the reader's cache holds until it asks db_changed, which reports
 	 * the change once and drops the cache */
-	assert_int_equal(db_setting_int(ro, "max_recipients"), 100);
+	assert_int_equal(db_setting_int(ro, ST_MAX_RECIPIENTS), 100);
 	assert_int_equal(db_changed(ro), 1);
-	assert_int_equal(db_setting_int(ro, "max_recipients"), 7);
+	assert_int_equal(db_setting_int(ro, ST_MAX_RECIPIENTS), 7);
 	assert_int_equal(db_changed(ro), 0);
 	OK(db_domain_add(fx->db, "example.com", 0, &err_));
 	assert_int_equal(db_changed(ro), 1);
 	assert_int_equal(db_changed(fx->db), 0);	/* own writes */
 	OK(db_setting_reset(fx->db, "max_recipients", &err_));
-	assert_int_equal(db_setting_int(fx->db, "max_recipients"), 100);
+	assert_int_equal(db_setting_int(fx->db, ST_MAX_RECIPIENTS), 100);
 	assert_int_equal(db_changed(ro), 1);
-	assert_int_equal(db_setting_int(ro, "max_recipients"), 100);
+	assert_int_equal(db_setting_int(ro, ST_MAX_RECIPIENTS), 100);
 	/* a read-only handle cannot write */
 	assert_int_equal(db_setting_set(ro, "max_recipients", "5", &err), -1);
 	db_close(&ro);
