@@ -40,11 +40,16 @@ int smtpd_main(struct svc_env *env);
 int authd_main(struct svc_env *env);
 int pop3d_main(struct svc_env *env);
 
-/* svc_drop_privs - become env->uid/gid for good (fatal on failure); a
- * no-op with a debug line when not started as root. */
+/* svc_drop_privs - become env->uid/gid for good (fatal on failure), then
+ * svc_die_with_master() again (a credential change clears the parent-death
+ * signal); a no-op with a debug line when not started as root. */
 void svc_drop_privs(const struct svc_env *env, const char *name);
 /* the master's pid: a child whose parent is no longer it exits */
 extern pid_t svc_master_pid;
+/* svc_die_with_master - SIGTERM when the master dies (PR_SET_PDEATHSIG),
+ * and _exit(0) at once if it is already gone.  Must be called again after
+ * any change of uid or gid, which clears the setting. */
+void svc_die_with_master(void);
 /* svc_setup_child - process name, parent-death signal, default signals. */
 void svc_setup_child(const char *name);
 

@@ -104,6 +104,28 @@ def test_child_restarted(onebox, victim):
     assert new
 
 
+
+@pytest.mark.skipif(not IS_ROOT, reason="the bug needs a privilege drop (root)")
+def test_services_die_with_killed_master(onebox_factory):
+    """kill -9 of the master takes every service with it (PR_SET_PDEATHSIG
+    must be armed after the privilege drop, which clears it), so a new
+    oneboxd can bind the same ports at once."""
+    ob = onebox_factory.make(listeners={r: ["127.0.0.1:0"] for r in
+                                        ("smtp", "submission", "submissions", "pop3", "pop3s")})
+    populate(ob)
+    wait_service(ob, "smtpd")
+    wait_service(ob, "pop3d")
+    wait_service(ob, "authd")
+    children = ob.child_pids()
+    assert children
+    os.kill(ob.proc.pid, signal.SIGKILL)
+    ob.proc.wait(10)
+    left = wait_pids_gone(children, 5)
+    assert not left, "services outlived the master: %s" % [proc_info(p) for p in left]
+    ob.start()
+    r, _ = ob.send("a@example.org", ALICE)
+    assert r.code == 250
+
 def test_sigterm_clean_exit(onebox):
     pids = onebox.pids()
     rc = onebox.stop()
