@@ -1,39 +1,40 @@
 /*
- * authd - password checks, as root (PAM needs it to read /etc/shadow).
+ * authd - password checks, as the service user.
  *
- * The services connect to data_dir/run/auth.sock.  Each request is checked
- * in its own short thread, because yescrypt and PAM block for tens of
- * milliseconds to seconds; the event loop only accepts and reads.  A user
- * of a `system` domain is checked with PAM (service "onebox", the local
- * part as the Unix login), every other user against the yescrypt hash in
- * the database.  An unknown user costs the same hash computation as a
- * known one, so timing does not tell which addresses exist.
+ * The services connect to data_dir/run/auth.sock (bound by the master).
+ * The event loop accepts and reads requests; the blocking part of a check
+ * (the database lookup and yescrypt) runs on a small worker pool
+ * (jobs.h).  A user of a `system` domain is checked with PAM, which needs
+ * root: authd then hands the local part, the password and the client
+ * address to pamd, the root helper only authd can reach (pam-proto.h),
+ * and waits for its answer (at most PAM_TIMEOUT_MS).  So no root process
+ * ever reads the database, which the service user owns.
  *
- * authd keeps no failure counts: the services slow down and throttle
- * failed logins per client address, where they know the address.
+ * An unknown user costs the same hash computation as a known one, so
+ * timing does not tell which addresses exist.
  */
 #include "service.h"
 #include "auth-proto.h"
+#include "pam-proto.h"
 #include "buf.h"
 #include "db.h"
 #include "ev.h"
+#include "jobs.h"
 #include "log.h"
 #include "str.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <security/pam_appl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
-#define ONEBOX_PAM_SERVICE "onebox"
-#define MAX_THREADS 64
+#define AUTHD_THREADS 4
+#define AUTHD_MAX_INFLIGHT 512
+#define PAM_TIMEOUT_MS 30000
 
 struct aconn {
 	int fd;
@@ -41,203 +42,287 @@ struct aconn {
 	int closed;
 };
 
-struct job {
+/* One request, from its arrival to its reply.  Touched by the worker
+ * thread only between jobs_submit and done(). */
+struct areq {
+	struct job job;
 	struct aconn *c;
-	struct auth_req req;
+	uint32_t id;			/* the client's */
+	char service[16];
+	char ip[64];
 	char user[AUTH_USER_MAX + 1];
 	char pass[AUTH_PASS_MAX + 1];
+	/* results of the lookup */
+	int result;
+	int need_pam;
+	int enabled;
+	char login[SYSUSER_NAME_MAX + 1];
+	char canon[AUTH_USER_MAX + 1];
+	/* while pamd checks it */
+	uint32_t pam_id;
+	uint64_t pam_deadline;
+	struct areq *next;
 };
 
-static pthread_mutex_t authd_lock = PTHREAD_MUTEX_INITIALIZER;
-static const char *authd_db_path;
-static struct ev_loop *authd_loop;
-static int authd_threads;
-/* A valid yescrypt hash of a random string: the work done for unknown users. */
-static char *dummy_hash;
+static struct {
+	const char *db_path;
+	struct ev_loop *loop;
+	struct jobs *jobs;
+	int pam_fd;
+	uint32_t pam_next_id;
+	struct areq *pam_wait;		/* sent to pamd, not answered yet */
+	struct ev_timer pam_timer;
+	int inflight;
+	/* A valid yescrypt hash of a random string: the work done for unknown users. */
+	char *dummy_hash;
+	uid_t uid;
+} A;
 
 static void
 aconn_unref(struct aconn *c)
 {
-	pthread_mutex_lock(&authd_lock);
-	int last = --c->refs == 0;
-	pthread_mutex_unlock(&authd_lock);
-	if (last) {
-		close(c->fd);
-		free(c);
-	}
-}
-
-struct pam_pw {
-	const char *pass;
-};
-
-static int
-pam_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-	struct pam_pw *pw = data;
-	struct pam_response *r = calloc(n, sizeof(*r));
-	if (r == NULL)
-		return PAM_BUF_ERR;
-	for (int i = 0; i < n; i++) {
-		if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-			r[i].resp = strdup(pw->pass);
-	}
-	*resp = r;
-	return PAM_SUCCESS;
+	if (--c->refs > 0)
+		return;
+	if (!c->closed)
+		ev_io_del(A.loop, c->fd);
+	close(c->fd);
+	free(c);
 }
 
 static void
-pam_no_delay(int retval, unsigned usec, void *appdata)
+authd_send(struct aconn *c, uint32_t id, int result, const char *user)
 {
-	/* the services apply their own delay */
+	struct auth_rep rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.id = id;
+	rep.result = result;
+	if (result == AUTH_OK)
+		str_lcpy(rep.user, user, sizeof(rep.user));
+	if (!c->closed && send(c->fd, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_warn("auth reply");
 }
 
-static int
-auth_pam(const char *login, const char *pass, const char *rhost)
+static const char *
+result_name(int r)
 {
-	struct pam_pw pw = { pass };
-	struct pam_conv conv = { pam_conv_fn, &pw };
-	pam_handle_t *ph = NULL;
-	int r = pam_start(ONEBOX_PAM_SERVICE, login, &conv, &ph);
-
-	if (r != PAM_SUCCESS)
-		return AUTH_TEMPFAIL;
-	pam_set_item(ph, PAM_FAIL_DELAY, (const void *)pam_no_delay);
-	pam_set_item(ph, PAM_RHOST, rhost);
-	r = pam_authenticate(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-	if (r == PAM_SUCCESS)
-		r = pam_acct_mgmt(ph, PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK);
-	pam_end(ph, r);
-	if (r == PAM_SUCCESS)
-		return AUTH_OK;
-	if (r == PAM_AUTHINFO_UNAVAIL || r == PAM_SYSTEM_ERR || r == PAM_BUF_ERR)
-		return AUTH_TEMPFAIL;
-	return AUTH_FAIL;
+	return r == AUTH_OK ? "ok" : r == AUTH_FAIL ? "failed" : "tempfail";
 }
 
+/* authd_finish - answer the client and free the request. */
+static void
+authd_finish(struct areq *q)
+{
+	log_info("auth service=%s address=%s user=<%s> result=%s", q->service, q->ip, q->user,
+	    result_name(q->result));
+	authd_send(q->c, q->id, q->result, q->canon);
+	aconn_unref(q->c);
+	A.inflight--;
+	explicit_bzero(q, sizeof(*q));
+	free(q);
+}
+
+/* lookup - in a worker thread: the user's record, then yescrypt (or the
+ * dummy hash), or the login name that pamd must check. */
 static int
-auth_check(struct job *j, char *canon, size_t canonsz)
+lookup(struct areq *q)
 {
 	struct db *db;
 	struct db_user u;
 	const char *err;
 	int r, found;
 
-	if (strchr(j->user, '@') == NULL || j->pass[0] == '\0') {
-		db_check_password(j->pass, dummy_hash);
+	if (strchr(q->user, '@') == NULL || q->pass[0] == '\0') {
+		db_check_password(q->pass, A.dummy_hash);
 		return AUTH_FAIL;
 	}
-	if (db_open(authd_db_path, DB_READONLY, &db, &err) < 0) {
-		log_warnx("%s: %s", authd_db_path, err);
+	if (db_open(A.db_path, DB_READONLY, &db, &err) < 0) {
+		log_warnx("%s: %s", A.db_path, err);
 		return AUTH_TEMPFAIL;
 	}
-	str_lower(strchr(j->user, '@'));
-	found = db_user_get(db, j->user, &u);
+	str_lower(strchr(q->user, '@'));
+	found = db_user_get(db, q->user, &u);
 	db_close(&db);
 	if (found < 0)
 		return AUTH_TEMPFAIL;
 	if (found == 0) {
-		db_check_password(j->pass, dummy_hash);
+		db_check_password(q->pass, A.dummy_hash);
 		return AUTH_FAIL;
 	}
-	if (u.system)
-		r = auth_pam(u.localpart, j->pass, j->req.ip);
-	else
-		r = u.pwhash && u.pwhash[0] && db_check_password(j->pass, u.pwhash) ? AUTH_OK : AUTH_FAIL;
+	q->enabled = u.enabled;
+	str_lcpy(q->canon, u.address, sizeof(q->canon));
+	if (u.system) {
+		/* pamd refuses what is not a login name; a long one is cut
+		 * here so that it fails there rather than matching another */
+		q->need_pam = 1;
+		if (str_lcpy(q->login, u.localpart, sizeof(q->login)) >= sizeof(q->login))
+			q->login[0] = '\0';
+		r = AUTH_FAIL;
+	} else
+		r = u.pwhash && u.pwhash[0] && db_check_password(q->pass, u.pwhash) ? AUTH_OK : AUTH_FAIL;
 	if (r == AUTH_OK && !u.enabled)
 		r = AUTH_FAIL;
-	str_lcpy(canon, u.address, canonsz);
 	db_user_free(&u);
 	return r;
 }
 
-static void *
-auth_thread(void *arg)
+static void
+lookup_work(struct job *j)
 {
-	struct job *j = arg;
-	struct auth_rep rep;
+	struct areq *q = (struct areq *)j;
 
-	memset(&rep, 0, sizeof(rep));
-	rep.id = j->req.id;
-	rep.result = auth_check(j, rep.user, sizeof(rep.user));
-	log_info("auth service=%s address=%s user=<%s> result=%s", j->req.service, j->req.ip, j->user,
-	    rep.result == AUTH_OK ? "ok" : rep.result == AUTH_FAIL ? "failed" : "tempfail");
-	if (rep.result != AUTH_OK)
-		rep.user[0] = '\0';
-	explicit_bzero(j->pass, sizeof(j->pass));
-	pthread_mutex_lock(&authd_lock);
-	if (!j->c->closed && send(j->c->fd, &rep, sizeof(rep), MSG_NOSIGNAL) < 0)
-		log_warn("auth reply");
-	authd_threads--;
-	pthread_mutex_unlock(&authd_lock);
-	aconn_unref(j->c);
-	free(j);
-	return NULL;
+	q->result = lookup(q);
+	if (!q->need_pam)
+		explicit_bzero(q->pass, sizeof(q->pass));
 }
 
 static void
-authd_reply_now(struct aconn *c, uint32_t id, int result)
+pam_ask(struct areq *q)
 {
-	struct auth_rep rep;
-	memset(&rep, 0, sizeof(rep));
-	rep.id = id;
-	rep.result = result;
-	pthread_mutex_lock(&authd_lock);
-	send(c->fd, &rep, sizeof(rep), MSG_NOSIGNAL);
-	pthread_mutex_unlock(&authd_lock);
+	struct pam_req req;
+
+	memset(&req, 0, sizeof(req));
+	if (++A.pam_next_id == 0)
+		A.pam_next_id = 1;
+	q->pam_id = req.id = A.pam_next_id;
+	str_lcpy(req.login, q->login, sizeof(req.login));
+	str_lcpy(req.rhost, q->ip, sizeof(req.rhost));
+	req.plen = (uint16_t)strlen(q->pass);
+	memcpy(req.pass, q->pass, req.plen);
+	explicit_bzero(q->pass, sizeof(q->pass));
+	if (send(A.pam_fd, &req, sizeof(req), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		log_warn("authd: cannot reach pamd");
+		explicit_bzero(&req, sizeof(req));
+		q->result = AUTH_TEMPFAIL;
+		authd_finish(q);
+		return;
+	}
+	explicit_bzero(&req, sizeof(req));
+	q->pam_deadline = ev_clock_ms() + PAM_TIMEOUT_MS;
+	q->next = A.pam_wait;
+	A.pam_wait = q;
+	if (!ev_timer_pending(&A.pam_timer))
+		ev_timer_add(A.loop, &A.pam_timer, 1000);
+}
+
+static void
+lookup_done(struct job *j)
+{
+	struct areq *q = (struct areq *)j;
+
+	if (q->need_pam && q->result != AUTH_TEMPFAIL)
+		pam_ask(q);
+	else
+		authd_finish(q);
+}
+
+/* pam_answer - pamd's reply for request pam_id (or an unknown id, left
+ * from a previous authd: ignored). */
+static void
+pam_answer(uint32_t pam_id, int result)
+{
+	for (struct areq **pp = &A.pam_wait; *pp; pp = &(*pp)->next) {
+		struct areq *q = *pp;
+		if (q->pam_id != pam_id)
+			continue;
+		*pp = q->next;
+		if (result != AUTH_OK && result != AUTH_FAIL)
+			result = AUTH_TEMPFAIL;
+		q->result = result == AUTH_OK && !q->enabled ? AUTH_FAIL : result;
+		authd_finish(q);
+		return;
+	}
+	log_debug("authd: pamd answer for unknown id %u ignored", pam_id);
+}
+
+static void
+pam_read(int fd, int events, void *arg)
+{
+	struct pam_rep rep;
+
+	for (;;) {
+		ssize_t n = recv(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			log_warnx("authd: pamd's socket closed");
+			ev_io_del(A.loop, fd);
+			return;
+		}
+		if (n == (ssize_t)sizeof(rep))
+			pam_answer(rep.id, rep.result);
+		else
+			log_warnx("authd: malformed answer from pamd (%zd bytes)", n);
+	}
+}
+
+/* pam_expire - tempfail what pamd did not answer in time (pamd died). */
+static void
+pam_expire(void *arg)
+{
+	uint64_t now = ev_clock_ms();
+	struct areq **pp = &A.pam_wait;
+
+	while (*pp) {
+		struct areq *q = *pp;
+		if (q->pam_deadline > now) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next;
+		log_warnx("authd: no answer from pamd for <%s>", q->user);
+		q->result = AUTH_TEMPFAIL;
+		authd_finish(q);
+	}
+	if (A.pam_wait)
+		ev_timer_add(A.loop, &A.pam_timer, 1000);
+}
+
+/* parse_request - a request packet into q: 0, or -1 if malformed. */
+static int
+parse_request(const char *pkt, size_t n, struct areq *q)
+{
+	struct auth_req req;
+
+	if (n < sizeof(req))
+		return -1;
+	memcpy(&req, pkt, sizeof(req));
+	q->id = req.id;
+	if (req.ulen > AUTH_USER_MAX || req.plen > AUTH_PASS_MAX || n != sizeof(req) + req.ulen + req.plen)
+		return -1;
+	memcpy(q->service, req.service, sizeof(q->service) - 1);
+	memcpy(q->ip, req.ip, sizeof(q->ip) - 1);
+	memcpy(q->user, pkt + sizeof(req), req.ulen);
+	memcpy(q->pass, pkt + sizeof(req) + req.ulen, req.plen);
+	if (memchr(q->user, '\0', req.ulen) || memchr(q->pass, '\0', req.plen))
+		return -1;
+	return 0;
 }
 
 static void
 authd_request(struct aconn *c, const char *pkt, size_t n)
 {
-	struct job *j;
-	pthread_t t;
-	pthread_attr_t attr;
+	struct areq *q = xcalloc(1, sizeof(*q));
 
-	if (n < sizeof(struct auth_req))
-		return;
-	j = xcalloc(1, sizeof(*j));
-	memcpy(&j->req, pkt, sizeof(j->req));
-	j->req.service[sizeof(j->req.service) - 1] = '\0';
-	j->req.ip[sizeof(j->req.ip) - 1] = '\0';
-	if (j->req.ulen > AUTH_USER_MAX || j->req.plen > AUTH_PASS_MAX ||
-	    n != sizeof(j->req) + j->req.ulen + j->req.plen) {
-		authd_reply_now(c, j->req.id, AUTH_FAIL);
-		free(j);
+	if (parse_request(pkt, n, q) < 0) {
+		authd_send(c, q->id, AUTH_FAIL, NULL);
+		explicit_bzero(q, sizeof(*q));
+		free(q);
 		return;
 	}
-	memcpy(j->user, pkt + sizeof(j->req), j->req.ulen);
-	memcpy(j->pass, pkt + sizeof(j->req) + j->req.ulen, j->req.plen);
-	if (memchr(j->user, '\0', j->req.ulen) || memchr(j->pass, '\0', j->req.plen)) {
-		authd_reply_now(c, j->req.id, AUTH_FAIL);
-		free(j);
+	if (A.inflight >= AUTHD_MAX_INFLIGHT) {
+		log_warnx("authd: %d checks in progress, answering tempfail", A.inflight);
+		authd_send(c, q->id, AUTH_TEMPFAIL, NULL);
+		explicit_bzero(q, sizeof(*q));
+		free(q);
 		return;
 	}
-	pthread_mutex_lock(&authd_lock);
-	int busy = authd_threads >= MAX_THREADS;
-	if (!busy) {
-		authd_threads++;
-		c->refs++;
-	}
-	pthread_mutex_unlock(&authd_lock);
-	if (busy) {
-		authd_reply_now(c, j->req.id, AUTH_TEMPFAIL);
-		free(j);
-		return;
-	}
-	j->c = c;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, auth_thread, j) != 0) {
-		log_warnx("pthread_create failed");
-		pthread_mutex_lock(&authd_lock);
-		authd_threads--;
-		pthread_mutex_unlock(&authd_lock);
-		aconn_unref(c);
-		authd_reply_now(c, j->req.id, AUTH_TEMPFAIL);
-		free(j);
-	}
-	pthread_attr_destroy(&attr);
+	A.inflight++;
+	c->refs++;
+	q->c = c;
+	q->job.work = lookup_work;
+	q->job.done = lookup_done;
+	jobs_submit(A.jobs, &q->job);
 }
 
 static void
@@ -253,20 +338,18 @@ authd_conn_read(int fd, int events, void *arg)
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		ev_io_del(authd_loop, fd);
-		pthread_mutex_lock(&authd_lock);
+			break;
+		ev_io_del(A.loop, fd);
 		c->closed = 1;
-		pthread_mutex_unlock(&authd_lock);
 		aconn_unref(c);
-		return;
+		break;
 	}
+	explicit_bzero(pkt, sizeof(pkt));
 }
 
 static void
 authd_accept(int lfd, int events, void *arg)
 {
-	const struct svc_env *env = arg;
 	struct ucred cr;
 	socklen_t sl = sizeof(cr);
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -274,7 +357,7 @@ authd_accept(int lfd, int events, void *arg)
 	if (fd < 0)
 		return;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &sl) < 0 ||
-	    (cr.uid != 0 && cr.uid != env->uid)) {
+	    (cr.uid != 0 && cr.uid != A.uid)) {
 		log_warnx("auth socket: refused a client with uid %d", (int)cr.uid);
 		close(fd);
 		return;
@@ -282,33 +365,46 @@ authd_accept(int lfd, int events, void *arg)
 	struct aconn *c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->refs = 1;
-	ev_io_set(authd_loop, fd, EV_READ, authd_conn_read, c);
+	ev_io_set(A.loop, fd, EV_READ, authd_conn_read, c);
 }
 
 static void
 authd_stop(int signo, void *arg)
 {
-	ev_stop(authd_loop);
+	ev_stop(A.loop);
+}
+
+static void
+authd_nonblock(int fd, const char *what)
+{
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		fatal("authd: %s", what);
 }
 
 int
 authd_main(struct svc_env *env)
 {
-	int fd;
-
-	authd_db_path = env->db_path;
-	dummy_hash = db_hash_password("onebox-timing-equaliser");
-	if (dummy_hash == NULL)
+	A.db_path = env->db_path;
+	A.uid = env->uid;
+	A.pam_fd = env->authd_pam_fd;
+	/* replies to a previous authd may wait in the socketpair: start
+	 * the ids somewhere else */
+	if (getrandom(&A.pam_next_id, sizeof(A.pam_next_id), 0) != sizeof(A.pam_next_id))
+		A.pam_next_id = (uint32_t)getpid() << 16;
+	A.dummy_hash = db_hash_password("onebox-timing-equaliser");
+	if (A.dummy_hash == NULL)
 		fatalx("authd: cannot compute a password hash (libcrypt)");
-	fd = env->auth_fd;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-		fatal("authd: auth socket");
+	authd_nonblock(env->auth_fd, "auth socket");
+	authd_nonblock(A.pam_fd, "pamd socket");
 	for (size_t i = 0; i < env->nlisteners; i++)
 		close(env->listeners[i].fd);
-	authd_loop = ev_new();
-	ev_signal(authd_loop, SIGTERM, authd_stop, NULL);
-	ev_io_set(authd_loop, fd, EV_READ, authd_accept, env);
+	A.loop = ev_new();
+	ev_signal(A.loop, SIGTERM, authd_stop, NULL);
+	A.jobs = jobs_new(A.loop, AUTHD_THREADS);
+	ev_timer_init(&A.pam_timer, pam_expire, NULL);
+	ev_io_set(A.loop, env->auth_fd, EV_READ, authd_accept, NULL);
+	ev_io_set(A.loop, A.pam_fd, EV_READ, pam_read, NULL);
 	log_debug("authd ready on %s", env->auth_path);
-	ev_run(authd_loop);
+	ev_run(A.loop);
 	return 0;
 }

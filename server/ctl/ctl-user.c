@@ -3,10 +3,9 @@
  *
  * Users of a system domain, and users added with --system-user, log in with
  * their Unix password through PAM: no password is asked for them, and their
- * local part should be a Unix login (a missing one is only warned about:
- * the account may be created later).
+ * local part must be a Unix login that pamd would accept (sysuser.h): an
+ * existing account, not root, with a uid of at least first_valid_uid.
  */
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "buf.h"
 #include "db.h"
 #include "ctl.h"
+#include "sysuser.h"
 
 /* user_hash - read a password and hash it; malloc'd. */
 static char *
@@ -29,15 +29,19 @@ user_hash(struct ctl *c, const char *address)
 	return h;
 }
 
+/* check_unix_login - fail unless the local part is an account that may
+ * log in through PAM. */
 static void
-check_unix_login(const char *address)
+check_unix_login(struct ctl *c, const char *address)
 {
 	char *local = xstrndup(address, (size_t)(strrchr(address, '@') -
 	    address));
+	const char *why;
 
-	if (getpwnam(local) == NULL)
-		fprintf(stderr, "onebox: warning: no Unix account '%s': %s "
-		    "cannot log in until it exists\n", local, address);
+	if (sysuser_check(local, c->first_valid_uid, &why) < 0)
+		ctl_fail(c, "%s logs in with the Unix account '%s' (PAM), "
+		    "but that account cannot: %s (first_valid_uid = %u)",
+		    address, local, why, c->first_valid_uid);
 	free(local);
 }
 
@@ -94,7 +98,7 @@ user_add(struct ctl *c, int argc, char **argv)
 	if (user_precheck(c, db, addr))
 		pam = 1;
 	if (pam)
-		check_unix_login(addr);
+		check_unix_login(c, addr);
 	h = pam ? xstrdup("") : user_hash(c, addr);
 	if (db_user_add(db, addr, h, q, &err) < 0)
 		ctl_fail(c, "%s", err);

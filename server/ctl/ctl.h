@@ -20,6 +20,7 @@ struct ctl {
 	char *cmd;		/* "user add": for messages */
 	char *usage;		/* the usage line of the current verb */
 	char *data_dir;
+	unsigned first_valid_uid;	/* from the config file, set by ctl_db */
 	struct db *db;
 };
 

@@ -171,6 +171,7 @@ ctl_db(struct ctl *c)
 		ctl_fail(c, "%s", err);
 	free(c->data_dir);
 	c->data_dir = xstrdup(conf.data_dir);
+	c->first_valid_uid = conf.first_valid_uid;
 	if (geteuid() == 0 && (pw = getpwnam(conf.user)) == NULL)
 		ctl_fail(c, "%s: user: '%s' does not exist; create it with: useradd --system "
 		    "--no-create-home --shell /usr/sbin/nologin %s", c->conf_path, conf.user, conf.user);

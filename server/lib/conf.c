@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum conf_type { CT_STRING, CT_BOOL, CT_LISTEN, CT_HOSTLIST };
+enum conf_type { CT_STRING, CT_BOOL, CT_LISTEN, CT_HOSTLIST, CT_UID };
 
 struct conf_key {
 	const char *name;
@@ -78,6 +78,9 @@ static const struct conf_key conf_keys[] = {
 	  "Directory holding db/ (the config database), mail/, queue/, tls/ and run/.", check_abspath },
 	{ "user", CT_STRING, OFF(user), "onebox",
 	  "Unprivileged user that owns the mail store and runs every network-facing process.", NULL },
+	{ "first_valid_uid", CT_UID, OFF(first_valid_uid), "1000",
+	  "Lowest Unix uid that may log in through PAM (users of `system` domains); root never can. "
+	  "As Dovecot's first_valid_uid: system accounts below it are refused before PAM is asked.", NULL },
 	{ "log_level", CT_STRING, OFF(log_level), "info", "error, warn, info or debug.", check_log_level },
 	{ "log_syslog", CT_BOOL, OFF(log_syslog), "no",
 	  "yes: log to syslog (facility mail); no: log to standard error (systemd's journal).", NULL },
@@ -218,6 +221,15 @@ conf_set(struct conf *c, const struct conf_key *k, const char *value, char **why
 		return conf_list_parse(value, 0, (struct conf_list *)base, why_r);
 	case CT_HOSTLIST:
 		return conf_list_parse(value, 1, (struct conf_list *)base, why_r);
+	case CT_UID: {
+		uint64_t v;
+		if (str_to_u64(value, &v) < 0 || v == 0 || v >= UINT32_MAX) {
+			*why_r = xasprintf("'%s' is not a uid from 1 to %u", value, UINT32_MAX - 1);
+			return -1;
+		}
+		*(unsigned *)base = (unsigned)v;
+		return 0;
+	}
 	}
 	return -1;
 }

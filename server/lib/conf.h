@@ -36,6 +36,7 @@ struct conf {
 	char *hostname;
 	char *data_dir;
 	char *user;		/* unprivileged user owning mail and running services */
+	unsigned first_valid_uid;	/* lowest uid PAM logins may have (never 0) */
 	char *log_level;
 	int log_syslog;
 	char *tls_cert;		/* empty: data_dir/tls/cert.pem, self-signed at first start */

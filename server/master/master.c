@@ -8,9 +8,16 @@
  *
  * Then supervise: a service that dies is logged and restarted (after
  * 200 ms, backing off to 5 s if it keeps dying).  SIGHUP re-reads the config
- * and the certificates: listeners are re-bound as needed and every service
- * is replaced by a fresh one, while the old one finishes the transfers in
- * progress (idle sessions are closed politely: 421 / -ERR [SYS/TEMP]).
+ * and the certificates: listeners are re-bound as needed and every network
+ * service is replaced by a fresh one, while the old one finishes the
+ * transfers in progress (idle sessions are closed politely: 421 /
+ * -ERR [SYS/TEMP]).  authd and pamd are replaced only when their part of
+ * the config changed: authd's login throttle lives in its memory.
+ *
+ * authd runs as the service user; pamd, the one root service, does PAM
+ * for it over a socketpair made here once.  The master keeps both ends
+ * (so either side can be restarted alone); every child closes the ends
+ * that are not its own.
  * SIGTERM stops the services (each finishes or answers 421 what it has open)
  * and exits 0.
  */
@@ -45,6 +52,9 @@ struct slot {
 	const char *name;
 	int root;
 	int (*main)(struct svc_env *env);
+	/* conf_changed - 1 if a reload from old to new must replace the
+	 * process; NULL: always replaced */
+	int (*conf_changed)(const struct conf *old, const struct conf *new);
 	int wanted;
 	pid_t pid;
 	uint64_t started;
@@ -62,10 +72,23 @@ static struct {
 	struct ev_timer kill_timer;
 } M;
 
+static int
+log_conf_changed(const struct conf *o, const struct conf *n)
+{
+	return strcmp(o->log_level, n->log_level) != 0 || o->log_syslog != n->log_syslog;
+}
+
+static int
+pamd_conf_changed(const struct conf *o, const struct conf *n)
+{
+	return log_conf_changed(o, n) || o->first_valid_uid != n->first_valid_uid;
+}
+
 static struct slot slots[] = {
-	{ "authd", 1, authd_main, 0, 0, 0, 0, { 0 } },
-	{ "smtpd", 0, smtpd_main, 0, 0, 0, 0, { 0 } },
-	{ "pop3d", 0, pop3d_main, 0, 0, 0, 0, { 0 } },
+	{ "authd", 0, authd_main, log_conf_changed, 0, 0, 0, 0, { 0 } },
+	{ "pamd", 1, pamd_main, pamd_conf_changed, 0, 0, 0, 0, { 0 } },
+	{ "smtpd", 0, smtpd_main, NULL, 0, 0, 0, 0, { 0 } },
+	{ "pop3d", 0, pop3d_main, NULL, 0, 0, 0, 0, { 0 } },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
@@ -80,8 +103,9 @@ master_wanted(void)
 {
 	const struct conf *c = &M.conf;
 	slots[0].wanted = 1;
-	slots[1].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
-	slots[2].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
+	slots[1].wanted = 1;
+	slots[2].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
+	slots[3].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
 }
 
 /* mkdir_owned - make path a directory owned by uid:gid with mode.  The
@@ -180,6 +204,31 @@ master_auth_socket(void)
 	M.env.auth_fd = fd;
 }
 
+/* master_pam_pair - the socketpair between authd and pamd. */
+static void
+master_pam_pair(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		fatal("socketpair");
+	M.env.authd_pam_fd = sv[0];
+	M.env.pamd_fd = sv[1];
+}
+
+/* child_close_fds - in a new child: close the master's descriptors that
+ * are not this service's (authd's socket and the authd-pamd pair). */
+static void
+child_close_fds(const struct slot *sl)
+{
+	if (sl->main != authd_main) {
+		close(M.env.auth_fd);
+		close(M.env.authd_pam_fd);
+	}
+	if (sl->main != pamd_main)
+		close(M.env.pamd_fd);
+}
+
 static SSL_CTX *
 master_tls(const struct conf *c)
 {
@@ -269,8 +318,7 @@ master_spawn(struct slot *sl)
 	if (pid == 0) {
 		ev_free(&M.loop);	/* the master's epoll and signalfd are not the child's */
 		svc_setup_child(sl->name);
-		if (sl->main != authd_main)
-			close(M.env.auth_fd);
+		child_close_fds(sl);
 		if (!sl->root)
 			svc_drop_privs(&M.env, sl->name);
 		_exit(sl->main(&M.env));
@@ -391,10 +439,32 @@ on_sigterm(int signo, void *arg)
 		ev_stop(M.loop);
 }
 
+/* master_replace - after a reload: a fresh process for each service whose
+ * config may have changed (the old one is retired: it finishes what it
+ * has open); a running authd or pamd whose config is the same stays. */
+static void
+master_replace(const struct conf *old)
+{
+	for (size_t i = 0; i < NSLOTS; i++) {
+		struct slot *sl = &slots[i];
+		if (sl->pid && sl->wanted && sl->conf_changed && !sl->conf_changed(old, &M.conf)) {
+			log_debug("reload: %s pid=%d kept", sl->name, (int)sl->pid);
+			continue;
+		}
+		if (sl->pid) {
+			kill(sl->pid, SIGTERM);
+			retire(sl->pid);
+			sl->pid = 0;
+		}
+		if (sl->wanted)
+			master_spawn(sl);
+	}
+}
+
 static void
 on_sighup(int signo, void *arg)
 {
-	struct conf nc;
+	struct conf nc, old;
 	struct listener *ls;
 	size_t n;
 	char *err;
@@ -435,21 +505,13 @@ on_sighup(int signo, void *arg)
 	M.env.nlisteners = n;
 	SSL_CTX_free(M.env.tls);
 	M.env.tls = ctx;
-	conf_free(&M.conf);
+	old = M.conf;
 	M.conf = nc;
 	M.env.conf = &M.conf;
 	log_setlevel(log_level_parse(M.conf.log_level));
 	master_wanted();
-	for (size_t i = 0; i < NSLOTS; i++) {
-		struct slot *sl = &slots[i];
-		if (sl->pid) {
-			kill(sl->pid, SIGTERM);
-			retire(sl->pid);
-			sl->pid = 0;
-		}
-		if (sl->wanted)
-			master_spawn(sl);
-	}
+	master_replace(&old);
+	conf_free(&old);
 }
 
 /* master_rlimits - room for every connection the limits allow: running
@@ -506,6 +568,7 @@ master_run(const char *path)
 	master_dirs();
 	master_db_init();
 	master_auth_socket();
+	master_pam_pair();
 	if ((M.env.tls = master_tls(&M.conf)) == NULL)
 		return 1;
 	if (master_bind(&M.conf, NULL, 0, &M.env.listeners, &M.env.nlisteners) < 0)

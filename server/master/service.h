@@ -31,6 +31,8 @@ struct svc_env {
 	char *db_path;			/* data_dir/db/onebox.db */
 	char *auth_path;		/* data_dir/run/auth.sock */
 	int auth_fd;			/* its listening socket (bound by the master) */
+	int authd_pam_fd;		/* authd's end of the authd-pamd socketpair */
+	int pamd_fd;			/* pamd's end */
 	uid_t uid;			/* the unprivileged user */
 	gid_t gid;
 };
@@ -38,6 +40,7 @@ struct svc_env {
 /* Service entry points: run the loop, return an exit status. */
 int smtpd_main(struct svc_env *env);
 int authd_main(struct svc_env *env);
+int pamd_main(struct svc_env *env);
 int pop3d_main(struct svc_env *env);
 
 /* svc_drop_privs - become env->uid/gid for good (fatal on failure), then

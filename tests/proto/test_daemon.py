@@ -51,7 +51,7 @@ def classify(ob):
         if pid == ob.proc.pid:
             out.setdefault("master", []).append((pid, uid))
             continue
-        for name in ("smtpd", "authd", "pop3d"):
+        for name in ("smtpd", "authd", "pamd", "pop3d"):
             if name in comm or name in cmdline:
                 out.setdefault(name, []).append((pid, uid))
                 break
@@ -82,10 +82,13 @@ def test_processes_and_privileges(shared):
         for pid, uid in procs["smtpd"]:
             assert uid == svc_uid, "smtpd pid %d runs as uid %s, not %s" % (pid, uid, shared.user)
         for pid, uid in procs["authd"]:
-            assert uid == 0, "authd runs as uid %s (PAM needs root)" % uid
+            assert uid == svc_uid, "authd runs as uid %s, not %s" % (uid, shared.user)
+        assert "pamd" in procs, "no pamd process: %s" % procs
+        for pid, uid in procs["pamd"]:
+            assert uid == 0, "pamd runs as uid %s (PAM needs root)" % uid
 
 
-@pytest.mark.parametrize("victim", ["smtpd", "authd"])
+@pytest.mark.parametrize("victim", ["smtpd", "authd", "pamd"])
 def test_child_restarted(onebox, victim):
     old = wait_service(onebox, victim)
     master = onebox.proc.pid
@@ -285,14 +288,85 @@ def test_disabled_user_cannot_login(onebox):
 
 # ---- PAM ----
 
+def status_uid(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    raise AssertionError("no Uid: line for %d" % pid)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="needs the privilege drop (root)")
+def test_authd_unprivileged_pamd_has_no_db(shared):
+    """Root never reads what the service user writes: authd (which opens
+    the DB) runs as the service user; pamd (root) has no DB file open."""
+    svc_uid = pwd.getpwnam(shared.user).pw_uid
+    for pid in wait_service(shared, "authd"):
+        assert status_uid(pid) == [svc_uid] * 4, "authd %d: Uid %s" % (pid, status_uid(pid))
+    pamd = wait_service(shared, "pamd")
+    # make authd open the DB (a login), then look at pamd's descriptors
+    with shared.raw("submissions") as c:
+        c.ehlo()
+        assert c.auth_plain(ALICE, ALICE_PW).code == 235
+    for pid in pamd:
+        assert status_uid(pid)[1] == 0
+        fds = os.listdir("/proc/%d/fd" % pid)
+        targets = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in fds]
+        assert not [t for t in targets if shared.data_dir in t or ".db" in t], \
+            "pamd %d has files open: %s" % (pid, targets)
+        sockets = [t for t in targets if t.startswith("socket:")]
+        assert len(sockets) == 1, "pamd should hold only its end of the pair: %s" % targets
+
+
+def unix_user(name, password):
+    subprocess.run(["userdel", name], capture_output=True)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    subprocess.run(["chpasswd"], input="%s:%s\n" % (name, password), text=True, check=True)
+    return pwd.getpwnam(name).pw_uid
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="creating a Unix account needs root")
+def test_pam_uid_below_first_valid_uid(onebox):
+    """A Unix account below first_valid_uid cannot log in, even with the right
+    password (pamd refuses it before PAM); `onebox user add` refuses it too."""
+    name = "obu%d" % (os.getpid() % 100000)
+    password = "Unix-pw-%d" % os.getpid()
+    uid = unix_user(name, password)
+    try:
+        onebox.cli("domain", "add", "sys.test", "--system")
+        addr = "%s@sys.test" % name
+        onebox.cli("user", "add", addr, input="")
+        with onebox.raw("submissions") as c:
+            c.ehlo()
+            assert c.auth_plain(addr, password).code == 235, "PAM login with the default first_valid_uid"
+        # raise first_valid_uid above the account's uid: pamd is replaced on SIGHUP
+        onebox.conf_extra["first_valid_uid"] = str(uid + 1)
+        onebox.write_conf()
+        start = len(onebox.log())
+        onebox.reload()
+        onebox.wait_log(r"pamd ready, first_valid_uid=%d" % (uid + 1), start=start)
+        with onebox.raw("submissions") as c:
+            c.ehlo()
+            r = c.auth_plain(addr, password)
+            assert r.code == 535, "uid %d < first_valid_uid %d must not log in: %s" % (uid, uid + 1, r)
+        onebox.wait_log(r"pam login=<%s> .*refused: its uid is below first_valid_uid" % name)
+        p = onebox.cli("user", "add", "other%s@sys.test" % name, input="", check=False)
+        assert p.returncode == 1 and "no such Unix account" in p.stderr, p.stderr
+        p = onebox.cli("user", "add", "root@sys.test", input="", check=False)
+        assert p.returncode == 1 and "uid 0" in p.stderr, p.stderr
+        onebox.cli("user", "del", addr)
+        p = onebox.cli("user", "add", addr, input="", check=False)
+        assert p.returncode == 1 and "below first_valid_uid" in p.stderr, p.stderr
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)
+
+
 @pytest.mark.skipif(not IS_ROOT, reason="creating a Unix account needs root")
 def test_pam_system_user(onebox):
     name = "obt%d" % (os.getpid() % 100000)
     password = "Unix-pw-%d" % os.getpid()
-    subprocess.run(["userdel", name], capture_output=True)
-    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    unix_user(name, password)
     try:
-        subprocess.run(["chpasswd"], input="%s:%s\n" % (name, password), text=True, check=True)
         onebox.cli("domain", "add", "sys.test", "--system")
         addr = "%s@sys.test" % name
         with onebox.raw() as c:
