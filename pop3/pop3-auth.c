@@ -6,11 +6,10 @@
  * plaintext_auth_listen; elsewhere USER, PASS and AUTH answer
  * "-ERR [AUTH] ... STLS first" and CAPA does not offer them.
  *
- * Failures use the shared throttle (auth-client.h): the "-ERR [AUTH]"
- * answer of a failed login comes after auth_fail_delay_ms, and a client
- * address with auth_max_failures failures within auth_throttle_seconds is
- * refused with [SYS/TEMP] until the window has passed, without a password
- * check.  A good password opens the maildrop at once; [IN-USE] there
+ * The "-ERR [AUTH]" answer of a failed login comes after
+ * auth_fail_delay_ms; an attempt that authd's throttle refused (too many
+ * failures from the client's network or for the account, counted over
+ * every service) gets [SYS/TEMP] at once, without a password check.  A good password opens the maildrop at once; [IN-USE] there
  * leaves the session in AUTHORIZATION (RFC 2449 §8.1.2).
  */
 #include "pop3.h"
@@ -90,7 +89,6 @@ auth_done(void *arg, int result, const char *user)
 {
 	struct pop3_session *s = arg;
 	struct db *db = s->d->db;
-	uint64_t window = 1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS);
 
 	s->auth_req = 0;
 	if (s->state == POP3_S_CLOSING)
@@ -98,14 +96,16 @@ auth_done(void *arg, int result, const char *user)
 	if (result == AUTH_OK) {
 		login_ok(s, user);
 		return;
+	} else if (result == AUTH_THROTTLED) {
+		log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
+		s->state = POP3_S_AUTHORIZATION;
+		pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins, try again later");
 	} else if (result == AUTH_TEMPFAIL) {
 		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure, try again later");
 	} else {
-		int n = auth_throttle_failed(s->peer.ip, ev_clock_ms(), window);
-		log_info("%016llx pop3 auth address=%s result=failed failures=%d", (unsigned long long)s->id,
-		    s->peer.ip, n);
+		log_info("%016llx pop3 auth address=%s result=failed", (unsigned long long)s->id, s->peer.ip);
 		s->errors++;
 		reply_later(s, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
 		    "-ERR [AUTH] Authentication failed");
@@ -113,20 +113,6 @@ auth_done(void *arg, int result, const char *user)
 	}
 	io_resume_read(s->io);
 	pop3_process(s);
-}
-
-/* throttled - 1 (and answered) if this address must wait. */
-static int
-throttled(struct pop3_session *s)
-{
-	struct db *db = s->d->db;
-
-	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, ST_AUTH_MAX_FAILURES),
-	    1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS)))
-		return 0;
-	log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
-	pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");
-	return 1;
 }
 
 static void
@@ -169,8 +155,7 @@ pop3_cmd_pass(struct pop3_session *s, struct pop3_command *c)
 	}
 	char *user = s->user_arg;
 	s->user_arg = NULL;
-	if (!throttled(s))
-		auth_check(s, user, c->arg);
+	auth_check(s, user, c->arg);
 	explicit_bzero(c->arg, strlen(c->arg));
 	free(user);
 }
@@ -212,8 +197,6 @@ pop3_cmd_auth(struct pop3_session *s, struct pop3_command *c)
 		pop3_reply(s, "-ERR Unsupported authentication mechanism");
 		return;
 	}
-	if (throttled(s))
-		return;
 	if (c->resp != NULL) {
 		auth_plain(s, strcmp(c->resp, "=") == 0 ? "" : c->resp);
 		explicit_bzero(c->resp, strlen(c->resp));

@@ -1,6 +1,5 @@
 /*
- * auth-client - the services' side of the authd socket, and the login
- * failure throttle.
+ * auth-client - the services' side of the authd socket.
  */
 #include "auth-client.h"
 #include "buf.h"
@@ -186,63 +185,6 @@ auth_client_cancel(struct auth_client *ac, uint32_t id)
 				free(p);
 				return;
 			}
-}
-
-/* ---- failure throttle: a small open-addressed table, oldest evicted ---- */
-
-#define THR_SIZE 4096
-struct thr {
-	char ip[64];
-	int failures;
-	uint64_t first;		/* start of the window */
-};
-static struct thr thr_tab[THR_SIZE];
-
-static struct thr *
-thr_find(const char *ip, int create, uint64_t now)
-{
-	uint32_t h = 2166136261u;
-	for (const char *p = ip; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	struct thr *victim = NULL;
-	for (int i = 0; i < 16; i++) {
-		struct thr *t = &thr_tab[(h + i) % THR_SIZE];
-		if (strcmp(t->ip, ip) == 0)
-			return t;
-		if (victim == NULL || (victim->ip[0] && (t->ip[0] == '\0' || t->first < victim->first)))
-			victim = t;
-	}
-	if (!create)
-		return NULL;
-	memset(victim, 0, sizeof(*victim));
-	str_lcpy(victim->ip, ip, sizeof(victim->ip));
-	victim->first = now;
-	return victim;
-}
-
-int
-auth_throttle_blocked(const char *ip, uint64_t now_ms, int max_failures, uint64_t window_ms)
-{
-	struct thr *t = thr_find(ip, 0, now_ms);
-	if (t == NULL)
-		return 0;
-	if (now_ms - t->first > window_ms) {
-		t->failures = 0;
-		t->first = now_ms;
-		return 0;
-	}
-	return t->failures >= max_failures;
-}
-
-int
-auth_throttle_failed(const char *ip, uint64_t now_ms, uint64_t window_ms)
-{
-	struct thr *t = thr_find(ip, 1, now_ms);
-	if (now_ms - t->first > window_ms) {
-		t->failures = 0;
-		t->first = now_ms;
-	}
-	return ++t->failures;
 }
 
 /* ---- SASL helpers ---- */

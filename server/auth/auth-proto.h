@@ -20,7 +20,9 @@ struct auth_req {
 	/* followed by user, then password (no NULs, not terminated) */
 };
 
-enum auth_result { AUTH_TEMPFAIL = -1, AUTH_FAIL = 0, AUTH_OK = 1 };
+/* AUTH_THROTTLED: too many failed logins from this client's network or
+ * for this account; the password was not checked. */
+enum auth_result { AUTH_TEMPFAIL = -1, AUTH_FAIL = 0, AUTH_OK = 1, AUTH_THROTTLED = 2 };
 
 struct auth_rep {
 	uint32_t id;

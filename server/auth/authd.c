@@ -12,6 +12,12 @@
  *
  * An unknown user costs the same hash computation as a known one, so
  * timing does not tell which addresses exist.
+ *
+ * authd keeps the login throttle of every service (throttle.h): each
+ * attempt is counted per client network and per account when it arrives,
+ * and one over a limit (the auth_* settings) is answered AUTH_THROTTLED
+ * without a password check.  The master keeps authd across reloads, so
+ * the counts survive SIGHUP.
  */
 #include "service.h"
 #include "auth-proto.h"
@@ -22,6 +28,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "str.h"
+#include "throttle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +65,7 @@ struct areq {
 	int enabled;
 	char login[SYSUSER_NAME_MAX + 1];
 	char canon[AUTH_USER_MAX + 1];
+	struct throttle_ticket tk;
 	/* while pamd checks it */
 	uint32_t pam_id;
 	uint64_t pam_deadline;
@@ -66,6 +74,8 @@ struct areq {
 
 static struct {
 	const char *db_path;
+	struct db *db;			/* the loop's own handle: settings */
+	struct throttle *throttle;
 	struct ev_loop *loop;
 	struct jobs *jobs;
 	int pam_fd;
@@ -113,6 +123,7 @@ result_name(int r)
 static void
 authd_finish(struct areq *q)
 {
+	throttle_end(A.throttle, &q->tk, q->result == AUTH_FAIL);
 	log_info("auth service=%s address=%s user=<%s> result=%s", q->service, q->ip, q->user,
 	    result_name(q->result));
 	authd_send(q->c, q->id, q->result, q->canon);
@@ -299,6 +310,26 @@ parse_request(const char *pkt, size_t n, struct areq *q)
 	return 0;
 }
 
+/* throttled - 1 (and answered) if this attempt must be refused unchecked;
+ * else it is counted. */
+static int
+throttled(struct aconn *c, struct areq *q)
+{
+	struct throttle_limits lim;
+	enum throttle_verdict v;
+
+	lim.max_addr = (int)db_setting_int(A.db, ST_AUTH_MAX_FAILURES);
+	lim.max_user = (int)db_setting_int(A.db, ST_AUTH_MAX_FAILURES_PER_USER);
+	lim.window_ms = 1000 * (uint64_t)db_setting_int(A.db, ST_AUTH_THROTTLE_SECONDS);
+	v = throttle_begin(A.throttle, q->ip, q->user, &lim, ev_clock_ms(), &q->tk);
+	if (v == THROTTLE_OK)
+		return 0;
+	log_info("auth service=%s address=%s user=<%s> result=throttled reason=%s", q->service, q->ip,
+	    q->user, v == THROTTLE_ADDR ? "address" : "account");
+	authd_send(c, q->id, AUTH_THROTTLED, NULL);
+	return 1;
+}
+
 static void
 authd_request(struct aconn *c, const char *pkt, size_t n)
 {
@@ -313,6 +344,11 @@ authd_request(struct aconn *c, const char *pkt, size_t n)
 	if (A.inflight >= AUTHD_MAX_INFLIGHT) {
 		log_warnx("authd: %d checks in progress, answering tempfail", A.inflight);
 		authd_send(c, q->id, AUTH_TEMPFAIL, NULL);
+		explicit_bzero(q, sizeof(*q));
+		free(q);
+		return;
+	}
+	if (throttled(c, q)) {
 		explicit_bzero(q, sizeof(*q));
 		free(q);
 		return;
@@ -384,6 +420,8 @@ authd_nonblock(int fd, const char *what)
 int
 authd_main(struct svc_env *env)
 {
+	const char *err;
+
 	A.db_path = env->db_path;
 	A.uid = env->uid;
 	A.pam_fd = env->authd_pam_fd;
@@ -391,6 +429,9 @@ authd_main(struct svc_env *env)
 	 * the ids somewhere else */
 	if (getrandom(&A.pam_next_id, sizeof(A.pam_next_id), 0) != sizeof(A.pam_next_id))
 		A.pam_next_id = (uint32_t)getpid() << 16;
+	if (db_open(A.db_path, DB_READONLY, &A.db, &err) < 0)
+		fatalx("authd: %s: %s", A.db_path, err);
+	A.throttle = throttle_new(0);
 	A.dummy_hash = db_hash_password("onebox-timing-equaliser");
 	if (A.dummy_hash == NULL)
 		fatalx("authd: cannot compute a password hash (libcrypt)");

@@ -3,9 +3,9 @@
  * listeners, only under TLS (or on a listener the admin marked plaintext_ok).
  *
  * The password check runs in authd; reading is paused meanwhile.  A failed
- * login is answered after auth_fail_delay_ms, and an address with
- * auth_max_failures failures within auth_throttle_seconds is refused
- * outright until the window has passed.
+ * login is answered after auth_fail_delay_ms; one that authd's throttle
+ * refused (too many failures from the client's network or for the
+ * account, counted over every service) gets 454 at once.
  */
 #include "smtp.h"
 #include "log.h"
@@ -34,8 +34,6 @@ auth_done(void *arg, int result, const char *user)
 {
 	struct smtp_session *s = arg;
 	struct db *db = s->d->db;
-	uint64_t now = ev_clock_ms();
-	uint64_t window = 1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS);
 
 	s->auth_req = 0;
 	if (s->state == SMTP_S_CLOSING)
@@ -50,16 +48,20 @@ auth_done(void *arg, int result, const char *user)
 		smtp_process(s);
 		return;
 	}
-	if (result == AUTH_TEMPFAIL) {
-		log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
+	if (result == AUTH_TEMPFAIL || result == AUTH_THROTTLED) {
+		int thr = result == AUTH_THROTTLED;
+		if (thr)
+			log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
+		else
+			log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
 		s->state = SMTP_S_READY;
-		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
+		smtp_reply(s, thr ? "454 4.7.0 Too many failed logins, try again later"
+		    : "454 4.7.0 Temporary authentication failure");
 		io_resume_read(s->io);
 		smtp_process(s);
 		return;
 	}
-	int n = auth_throttle_failed(s->peer.ip, now, window);
-	log_info("%016llx smtp auth address=%s result=failed failures=%d", (unsigned long long)s->id, s->peer.ip, n);
+	log_info("%016llx smtp auth address=%s result=failed", (unsigned long long)s->id, s->peer.ip);
 	s->errors++;
 	auth_reply_later(s, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
 	    "535 5.7.8 Authentication credentials invalid");
@@ -72,18 +74,6 @@ auth_check(struct smtp_session *s, const char *user, const char *pass)
 	s->auth_step = 0;
 	io_pause_read(s->io);
 	s->auth_req = auth_client_request(s->d->auth, s->peer.ip, user, pass, auth_done, s);
-}
-
-static int
-auth_throttled(struct smtp_session *s)
-{
-	struct db *db = s->d->db;
-	if (!auth_throttle_blocked(s->peer.ip, ev_clock_ms(), (int)db_setting_int(db, ST_AUTH_MAX_FAILURES),
-	    1000 * (uint64_t)db_setting_int(db, ST_AUTH_THROTTLE_SECONDS)))
-		return 0;
-	log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
-	smtp_reply(s, "454 4.7.0 Too many failed logins from your address, try again later");
-	return 1;
 }
 
 static void
@@ -120,8 +110,6 @@ smtp_cmd_auth(struct smtp_session *s, const char *arg)
 	}
 	memcpy(mech, arg, ml);
 	mech[ml] = '\0';
-	if (auth_throttled(s))
-		return;
 	if (strcasecmp(mech, "PLAIN") == 0) {
 		if (initial && strcmp(initial, "=") == 0) {
 			/* RFC 4954: "=" is an empty initial response, no credentials */

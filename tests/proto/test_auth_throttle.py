@@ -1,0 +1,111 @@
+"""The login throttle kept by authd: one count for SMTP and POP3, per client
+address and per account, that survives a reload (SIGHUP).
+
+Linux routes all of 127.0.0.0/8 to lo, so clients bind 127.0.0.x source
+addresses to look like different hosts.  The /64 grouping of IPv6 clients
+cannot be shown on loopback (only ::1): tests/unit/test-throttle.c has it.
+"""
+
+import socket
+import time
+
+from conftest import ALICE, ALICE_PW, BOB, BOB_PW, populate
+
+THROTTLED = "454 4.7.0 Too many failed logins"
+
+LISTENERS = {r: ["127.0.0.1:0"] for r in ("smtp", "submission", "submissions", "pop3")}
+
+
+def smtp_login(ob, user, pw, source=None):
+    with ob.raw("submissions", source=source) as c:
+        c.ehlo()
+        return c.auth_plain(user, pw)
+
+
+class POP3Line:
+    """The few POP3 lines these tests need, in clear text (the listener is in
+    plaintext_auth_listen), from a chosen source address."""
+
+    def __init__(self, ob, source=None):
+        self.sock = socket.create_connection(ob.addr("pop3"), timeout=10,
+                                             source_address=(source, 0) if source else None)
+        self.f = self.sock.makefile("rb")
+        assert self.line().startswith("+OK")
+
+    def line(self):
+        return self.f.readline().decode().rstrip("\r\n")
+
+    def cmd(self, text):
+        self.sock.sendall(text.encode() + b"\r\n")
+        return self.line()
+
+    def login(self, user, pw):
+        assert self.cmd("USER " + user).startswith("+OK")
+        return self.cmd("PASS " + pw)
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
+
+
+def pop3_login(ob, user, pw, source=None):
+    c = POP3Line(ob, source)
+    try:
+        return c.login(user, pw)
+    finally:
+        c.close()
+
+
+def make(factory, **settings):
+    ob = populate(factory.make(listeners=LISTENERS,
+                               conf_extra={"plaintext_auth_listen": "127.0.0.1"}))
+    for k, v in settings.items():
+        ob.set(k, v)
+    return ob
+
+
+def test_count_survives_reload(onebox_factory):
+    ob = make(onebox_factory, auth_max_failures="3", auth_throttle_seconds="600")
+    for i in range(3):
+        assert smtp_login(ob, ALICE, "wrong%d" % i).code == 535
+    start = len(ob.log())
+    ob.reload()
+    ob.wait_log(r"started smtpd", start=start)
+    time.sleep(0.3)
+    ob.wait_ready()
+    r = smtp_login(ob, ALICE, ALICE_PW)
+    assert r.code == 454 and r.lines[0].startswith(THROTTLED), \
+        "the failures before SIGHUP must still count: %s" % r
+    assert "started authd" not in ob.log()[start:], "authd was replaced by the reload"
+
+
+def test_per_account_limit_across_addresses(onebox_factory):
+    ob = make(onebox_factory, auth_max_failures="100", auth_max_failures_per_user="3")
+    for i in range(3):
+        r = smtp_login(ob, ALICE, "wrong", source="127.0.0.%d" % (i + 2))
+        assert r.code == 535, r
+    # a fourth address, right password: the account is throttled
+    r = smtp_login(ob, ALICE.upper(), ALICE_PW, source="127.0.0.9")
+    assert r.code == 454 and r.lines[0].startswith(THROTTLED), r
+    # ... over POP3 as well
+    r = pop3_login(ob, ALICE, ALICE_PW, source="127.0.0.9")
+    assert r.startswith("-ERR [SYS/TEMP] Too many failed logins"), r
+    # another account from that address is not
+    assert smtp_login(ob, BOB, BOB_PW, source="127.0.0.9").code == 235
+    ob.wait_log(r"result=throttled reason=account")
+
+
+def test_smtp_and_pop3_share_the_count(onebox_factory):
+    ob = make(onebox_factory, auth_max_failures="3", auth_max_failures_per_user="100")
+    assert smtp_login(ob, ALICE, "bad1", source="127.0.0.20").code == 535
+    assert pop3_login(ob, BOB, "bad2", source="127.0.0.20").startswith("-ERR [AUTH]")
+    assert smtp_login(ob, BOB, "bad3", source="127.0.0.20").code == 535
+    r = pop3_login(ob, ALICE, ALICE_PW, source="127.0.0.20")
+    assert r.startswith("-ERR [SYS/TEMP]"), "POP3 must see SMTP's failures: %s" % r
+    r = smtp_login(ob, BOB, BOB_PW, source="127.0.0.20")
+    assert r.code == 454, r
+    # a good login does not wipe the count, and does not use it up either
+    assert pop3_login(ob, ALICE, ALICE_PW, source="127.0.0.21").startswith("+OK")
+    assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.21").code == 235
+    assert smtp_login(ob, BOB, BOB_PW, source="127.0.0.21").code == 235
+    ob.wait_log(r"result=throttled reason=address")

@@ -1,0 +1,160 @@
+/*
+ * test-throttle - authd's login throttle (server/auth/throttle.c): the
+ * network an address is counted under, counting at the start of an
+ * attempt, taking back what did not fail, the per-account limit, the
+ * window, and the bounded table.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "throttle.h"
+
+struct key_case {
+	const char *name;
+	const char *ip;
+	const char *want;
+};
+
+static const struct key_case key_cases[] = {
+	{ "IPv4 alone", "192.0.2.17", "192.0.2.17" },
+	{ "IPv6 /64", "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64" },
+	{ "IPv6 same /64", "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+	{ "IPv6 other /64", "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+	{ "IPv6 loopback", "::1", "::/64" },
+	{ "IPv4-mapped", "::ffff:198.51.100.7", "198.51.100.7" },
+	{ "not an address", "unix", "unix" },
+	{ "empty", "", "" },
+	{ NULL, NULL, NULL }
+};
+
+static void
+test_addr_key(void **state)
+{
+	char out[64];
+
+	for (const struct key_case *c = key_cases; c->name; c++) {
+		throttle_addr_key(c->ip, out, sizeof(out));
+		if (strcmp(out, c->want) != 0)
+			fail_msg("%s: %s -> %s, want %s", c->name, c->ip, out, c->want);
+	}
+}
+
+static const struct throttle_limits lim = { 3, 5, 60000 };
+
+/* attempt - one attempt that ends failed or not; returns the verdict */
+static enum throttle_verdict
+attempt(struct throttle *t, const char *ip, const char *user, uint64_t now, int failed)
+{
+	struct throttle_ticket tk;
+	enum throttle_verdict v = throttle_begin(t, ip, user, &lim, now, &tk);
+
+	if (v == THROTTLE_OK)
+		throttle_end(t, &tk, failed);
+	return v;
+}
+
+static void
+test_per_network(void **state)
+{
+	struct throttle *t = throttle_new(1024);
+	char ip[64], user[16];
+
+	/* rotating through one /64 is one count */
+	for (int i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:0:1::%x", i + 1);
+		snprintf(user, sizeof(user), "u%d", i);
+		assert_int_equal(attempt(t, ip, user, 1000, 1), THROTTLE_OK);
+	}
+	assert_int_equal(attempt(t, "2001:db8:0:1:ffff::9", "new", 1000, 0), THROTTLE_ADDR);
+	assert_int_equal(attempt(t, "2001:db8:0:2::1", "new", 1000, 0), THROTTLE_OK);
+	/* the window passes */
+	assert_int_equal(attempt(t, "2001:db8:0:1::1", "new", 1000 + 60000, 0), THROTTLE_OK);
+	throttle_free(&t);
+	assert_null(t);
+}
+
+static void
+test_success_not_counted_and_no_wipe(void **state)
+{
+	struct throttle *t = throttle_new(1024);
+	int a, u;
+
+	assert_int_equal(attempt(t, "192.0.2.1", "x@y", 10, 1), THROTTLE_OK);
+	assert_int_equal(attempt(t, "192.0.2.1", "x@y", 10, 0), THROTTLE_OK);
+	throttle_count(t, "192.0.2.1", "x@y", 10, 60000, &a, &u);
+	assert_int_equal(a, 1);		/* the good login is taken back, */
+	assert_int_equal(u, 1);		/* the failure is not wiped */
+	throttle_free(&t);
+}
+
+static void
+test_parallel_reservations(void **state)
+{
+	struct throttle *t = throttle_new(1024);
+	struct throttle_ticket tk[4];
+
+	/* three attempts in flight use the whole budget: the fourth waits */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[i]), THROTTLE_OK);
+	assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[3]), THROTTLE_ADDR);
+	throttle_end(t, &tk[0], 0);	/* one succeeded: room again */
+	assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[3]), THROTTLE_OK);
+	throttle_free(&t);
+}
+
+static void
+test_per_account(void **state)
+{
+	struct throttle *t = throttle_new(1024);
+	char ip[32];
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
+		assert_int_equal(attempt(t, ip, i % 2 ? "Alice@X.test" : "alice@x.test", 7, 1), THROTTLE_OK);
+	}
+	assert_int_equal(attempt(t, "203.0.113.9", "ALICE@x.test", 7, 0), THROTTLE_USER);
+	assert_int_equal(attempt(t, "203.0.113.9", "bob@x.test", 7, 0), THROTTLE_OK);
+	throttle_free(&t);
+}
+
+static void
+test_bounded_eviction(void **state)
+{
+	struct throttle *t = throttle_new(16);
+	char ip[32];
+	int a, u;
+
+	/* far more keys than slots: no growth, the oldest go */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 256, i % 256);
+		assert_int_equal(attempt(t, ip, ip, (uint64_t)i, 1), THROTTLE_OK);
+	}
+	throttle_count(t, "10.0.0.0", "10.0.0.0", 1000, 60000, &a, &u);
+	assert_int_equal(a, 0);
+	assert_int_equal(u, 0);
+	throttle_count(t, "10.0.3.231", "10.0.3.231", 1000, 60000, &a, &u);
+	assert_int_equal(a, 1);
+	assert_int_equal(u, 1);
+	throttle_free(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_key),
+		cmocka_unit_test(test_per_network),
+		cmocka_unit_test(test_success_not_counted_and_no_wipe),
+		cmocka_unit_test(test_parallel_reservations),
+		cmocka_unit_test(test_per_account),
+		cmocka_unit_test(test_bounded_eviction),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
