@@ -1,6 +1,7 @@
 /*
- * pop3-auth - USER/PASS (RFC 1939) and AUTH PLAIN (RFC 5034, SASL PLAIN
- * RFC 4616), checked by authd exactly as for submission.
+ * pop3-auth - USER/PASS (RFC 1939) and AUTH (RFC 5034) with the SASL
+ * mechanisms of sasl.h (PLAIN, LOGIN), checked by authd exactly as for
+ * submission.
  *
  * Passwords are taken only under TLS, or on a listener the admin listed in
  * plaintext_auth_listen; elsewhere USER, PASS and AUTH answer
@@ -18,7 +19,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int
 pop3_auth_allowed(struct pop3_session *s)
@@ -160,24 +160,33 @@ pop3_cmd_pass(struct pop3_session *s, struct pop3_command *c)
 	free(user);
 }
 
+/* sasl_result - act on what the SASL exchange (sasl.h) asks for. */
 static void
-auth_plain(struct pop3_session *s, const char *b64)
+sasl_result(struct pop3_session *s, enum sasl_result r)
 {
-	char user[AUTH_USER_MAX + 1], pass[AUTH_PASS_MAX + 1];
-
-	if (strcmp(b64, "*") == 0) {
+	switch (r) {
+	case SASL_CHALLENGE:
+		s->state = POP3_S_SASL;
+		pop3_reply(s, "+ %s", sasl_challenge(&s->sasl));
+		return;
+	case SASL_DONE:
+		auth_check(s, s->sasl.user, s->sasl.pass);
+		sasl_wipe(&s->sasl);
+		return;
+	case SASL_CANCELLED:
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR Authentication cancelled");
 		return;
-	}
-	if (sasl_plain_decode(b64, user, sizeof(user), pass, sizeof(pass)) < 0) {
+	case SASL_BAD_MECH:
 		s->state = POP3_S_AUTHORIZATION;
-		pop3_reply(s, "-ERR [AUTH] Cannot decode the AUTH PLAIN response");
+		pop3_reply(s, "-ERR Unsupported authentication mechanism");
+		return;
+	case SASL_BAD_INPUT:
+		s->state = POP3_S_AUTHORIZATION;
+		pop3_reply(s, "-ERR [AUTH] Cannot decode the AUTH response");
 		pop3_count_error(s);
 		return;
 	}
-	auth_check(s, user, pass);
-	explicit_bzero(pass, sizeof(pass));
 }
 
 void
@@ -186,29 +195,25 @@ pop3_cmd_auth(struct pop3_session *s, struct pop3_command *c)
 	if (c->mech == NULL) {
 		/* RFC 1734 clients probe with a bare AUTH */
 		pop3_reply(s, "+OK Mechanisms follow");
-		if (pop3_auth_allowed(s))
-			pop3_reply(s, "PLAIN");
+		if (pop3_auth_allowed(s)) {
+			char mechs[64];
+			str_lcpy(mechs, sasl_offered(), sizeof(mechs));
+			for (char *save = NULL, *m = strtok_r(mechs, " ", &save); m; m = strtok_r(NULL, " ", &save))
+				pop3_reply(s, "%s", m);
+		}
 		pop3_reply(s, ".");
 		return;
 	}
 	if (need_tls(s))
 		return;
-	if (strcasecmp(c->mech, "PLAIN") != 0) {
-		pop3_reply(s, "-ERR Unsupported authentication mechanism");
-		return;
-	}
-	if (c->resp != NULL) {
-		auth_plain(s, strcmp(c->resp, "=") == 0 ? "" : c->resp);
+	sasl_result(s, sasl_start(&s->sasl, c->mech, c->resp));
+	if (c->resp != NULL)
 		explicit_bzero(c->resp, strlen(c->resp));
-		return;
-	}
-	s->state = POP3_S_SASL;
-	pop3_reply(s, "+ ");
 }
 
 void
 pop3_sasl_line(struct pop3_session *s, char *line)
 {
-	auth_plain(s, line);
+	sasl_result(s, sasl_step(&s->sasl, line));
 	explicit_bzero(line, strlen(line));
 }

@@ -88,7 +88,7 @@ do_capa(struct pop3_session *s, struct pop3_command *c)
 	pop3_reply(s, "PIPELINING");
 	if (authz && pop3_auth_allowed(s)) {
 		pop3_reply(s, "USER");
-		pop3_reply(s, "SASL PLAIN");
+		pop3_reply(s, "SASL %s", sasl_offered());
 	}
 	if (authz && !s->tls && s->d->tls)
 		pop3_reply(s, "STLS");

@@ -25,6 +25,7 @@
 #define ONEBOX_POP3_H
 
 #include "auth-client.h"
+#include "sasl.h"
 #include "conf.h"
 #include "db.h"
 #include "ev.h"
@@ -94,6 +95,7 @@ struct pop3_session {
 	char *user_arg;		/* from USER, until PASS */
 	char *user;		/* authenticated canonical address */
 	uint32_t auth_req;
+	struct sasl sasl;	/* the AUTH exchange in progress */
 	struct ev_timer delay_timer;
 	char delayed_reply[160];
 

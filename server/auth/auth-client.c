@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 
 struct pending {
 	uint32_t id;
@@ -185,51 +184,4 @@ auth_client_cancel(struct auth_client *ac, uint32_t id)
 				free(p);
 				return;
 			}
-}
-
-/* ---- SASL helpers ---- */
-
-int
-b64_decode(const char *in, char *out, size_t outsz)
-{
-	size_t n = strlen(in);
-	if (n % 4 != 0 || (n / 4) * 3 + 1 > outsz)
-		return -1;
-	int len = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)in, (int)n);
-	if (len < 0)
-		return -1;
-	if (n >= 1 && in[n - 1] == '=')
-		len--;
-	if (n >= 2 && in[n - 2] == '=')
-		len--;
-	out[len] = '\0';
-	return len;
-}
-
-int
-sasl_plain_decode(const char *b64, char *user, size_t usz, char *pass, size_t psz)
-{
-	char raw[AUTH_USER_MAX * 2 + AUTH_PASS_MAX + 8];
-	int n = b64_decode(b64, raw, sizeof(raw));
-	if (n < 0)
-		return -1;
-	char *authz = raw;
-	char *authc = memchr(raw, '\0', n);
-	if (authc == NULL)
-		return -1;
-	authc++;
-	char *pw = memchr(authc, '\0', n - (authc - raw));
-	if (pw == NULL)
-		return -1;
-	pw++;
-	if (memchr(pw, '\0', n - (pw - raw)))
-		return -1;
-	if (authz[0] && strcasecmp(authz, authc) != 0)
-		return -1;
-	if (strlen(authc) >= usz || strlen(pw) >= psz || authc[0] == '\0')
-		return -1;
-	str_lcpy(user, authc, usz);
-	str_lcpy(pass, pw, psz);
-	explicit_bzero(raw, sizeof(raw));
-	return 0;
 }

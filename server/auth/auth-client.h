@@ -27,11 +27,4 @@ uint32_t auth_client_request(struct auth_client *ac, const char *ip, const char 
     const char *pass, auth_done_cb *cb, void *arg);
 void auth_client_cancel(struct auth_client *ac, uint32_t id);
 
-/* sasl_plain_decode - RFC 4616 "authzid\0authcid\0passwd" from base64 text:
- * 0 and the user/password copied out, or -1 if malformed (or authzid names
- * someone else). */
-int sasl_plain_decode(const char *b64, char *user, size_t usz, char *pass, size_t psz);
-/* b64_decode - decode base64 text into out (NUL-terminated); length or -1. */
-int b64_decode(const char *in, char *out, size_t outsz);
-
 #endif

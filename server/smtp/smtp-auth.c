@@ -13,7 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 int
 smtp_auth_allowed(struct smtp_session *s)
@@ -71,29 +70,37 @@ static void
 auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
 	s->state = SMTP_S_AUTH;
-	s->auth_step = 0;
 	io_pause_read(s->io);
 	s->auth_req = auth_client_request(s->d->auth, s->peer.ip, user, pass, auth_done, s);
 }
 
+/* sasl_result - act on what the SASL exchange (sasl.h) asks for. */
 static void
-auth_plain(struct smtp_session *s, const char *b64)
+sasl_result(struct smtp_session *s, enum sasl_result r)
 {
-	char user[AUTH_USER_MAX + 1], pass[AUTH_PASS_MAX + 1];
-
-	if (strcmp(b64, "*") == 0) {
+	switch (r) {
+	case SASL_CHALLENGE:
+		s->state = SMTP_S_AUTH;
+		smtp_reply(s, "334 %s", sasl_challenge(&s->sasl));
+		return;
+	case SASL_DONE:
+		auth_check(s, s->sasl.user, s->sasl.pass);
+		sasl_wipe(&s->sasl);
+		return;
+	case SASL_CANCELLED:
 		s->state = SMTP_S_READY;
 		smtp_reply(s, "501 5.0.0 Authentication cancelled");
 		return;
-	}
-	if (sasl_plain_decode(b64, user, sizeof(user), pass, sizeof(pass)) < 0) {
+	case SASL_BAD_MECH:
 		s->state = SMTP_S_READY;
-		smtp_reply(s, "501 5.5.2 Cannot decode AUTH PLAIN response");
+		smtp_reply(s, "504 5.5.4 Unrecognized authentication mechanism");
+		return;
+	case SASL_BAD_INPUT:
+		s->state = SMTP_S_READY;
+		smtp_reply(s, "501 5.5.2 Cannot decode the AUTH response");
 		smtp_count_error(s);
 		return;
 	}
-	auth_check(s, user, pass);
-	explicit_bzero(pass, sizeof(pass));
 }
 
 void
@@ -102,7 +109,7 @@ smtp_cmd_auth(struct smtp_session *s, const char *arg)
 	char mech[32];
 	const char *sp = strchr(arg, ' ');
 	size_t ml = sp ? (size_t)(sp - arg) : strlen(arg);
-	const char *initial = sp ? sp + 1 : NULL;
+	const char *initial = sp && sp[1] ? sp + 1 : NULL;
 
 	if (ml == 0 || ml >= sizeof(mech)) {
 		smtp_reply(s, "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
@@ -110,71 +117,13 @@ smtp_cmd_auth(struct smtp_session *s, const char *arg)
 	}
 	memcpy(mech, arg, ml);
 	mech[ml] = '\0';
-	if (strcasecmp(mech, "PLAIN") == 0) {
-		if (initial && strcmp(initial, "=") == 0) {
-			/* RFC 4954: "=" is an empty initial response, no credentials */
-			smtp_reply(s, "501 5.5.2 Cannot decode AUTH PLAIN response");
-			smtp_count_error(s);
-			return;
-		}
-		if (initial && *initial) {
-			auth_plain(s, initial);
-			return;
-		}
-		s->state = SMTP_S_AUTH;
-		s->auth_step = 3;
-		smtp_reply(s, "334 ");
-	} else if (strcasecmp(mech, "LOGIN") == 0) {
-		s->state = SMTP_S_AUTH;
-		if (initial && *initial) {
-			if (b64_decode(initial, s->auth_login_user, sizeof(s->auth_login_user)) < 0) {
-				s->state = SMTP_S_READY;
-				smtp_reply(s, "501 5.5.2 Cannot decode response");
-				return;
-			}
-			s->auth_step = 2;
-			smtp_reply(s, "334 UGFzc3dvcmQ6");
-		} else {
-			s->auth_step = 1;
-			smtp_reply(s, "334 VXNlcm5hbWU6");
-		}
-	} else
-		smtp_reply(s, "504 5.5.4 Unrecognized authentication mechanism");
+	sasl_result(s, sasl_start(&s->sasl, mech, initial));
 }
 
 /* smtp_auth_line - a SASL continuation line. */
 void
 smtp_auth_line(struct smtp_session *s, char *line)
 {
-	char pass[AUTH_PASS_MAX + 1];
-
-	if (strcmp(line, "*") == 0) {
-		s->state = SMTP_S_READY;
-		s->auth_step = 0;
-		smtp_reply(s, "501 5.0.0 Authentication cancelled");
-		return;
-	}
-	switch (s->auth_step) {
-	case 3:
-		auth_plain(s, line);
-		return;
-	case 1:
-		if (b64_decode(line, s->auth_login_user, sizeof(s->auth_login_user)) < 0)
-			break;
-		s->auth_step = 2;
-		smtp_reply(s, "334 UGFzc3dvcmQ6");
-		return;
-	case 2:
-		if (b64_decode(line, pass, sizeof(pass)) < 0)
-			break;
-		auth_check(s, s->auth_login_user, pass);
-		explicit_bzero(pass, sizeof(pass));
-		return;
-	default:
-		break;
-	}
-	s->state = SMTP_S_READY;
-	s->auth_step = 0;
-	smtp_reply(s, "501 5.5.2 Cannot decode response");
-	smtp_count_error(s);
+	sasl_result(s, sasl_step(&s->sasl, line));
+	explicit_bzero(line, strlen(line));
 }

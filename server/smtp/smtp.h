@@ -13,6 +13,7 @@
 
 #include "addr.h"
 #include "auth-client.h"
+#include "sasl.h"
 #include "commit.h"
 #include "conf.h"
 #include "db.h"
@@ -60,8 +61,7 @@ struct smtp_session {
 	char tls_desc[96];
 	char *auth_user;		/* authenticated address */
 	uint32_t auth_req;
-	int auth_step;			/* AUTH LOGIN: 1 = want user, 2 = want password */
-	char auth_login_user[AUTH_USER_MAX + 1];
+	struct sasl sasl;		/* the AUTH exchange in progress */
 	struct ev_timer delay_timer;	/* delayed reply after a failed login */
 	struct ev_timer life_timer;	/* smtp_session_timeout */
 	int out_blocked;		/* commands wait for the client to read */

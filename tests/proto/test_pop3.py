@@ -274,7 +274,7 @@ def test_greeting_and_capa_before_and_after_stls(box):
             "passwords offered before TLS: %s" % caps
         c.stls()
         caps = [x.decode().upper() for x in c.multi("CAPA")[1]]
-        assert "USER" in caps and "SASL PLAIN" in caps and "STLS" not in caps, caps
+        assert "USER" in caps and "SASL PLAIN LOGIN" in caps and "STLS" not in caps, caps
 
 
 def test_passwords_refused_without_tls(box):
@@ -337,7 +337,7 @@ def test_auth_plain_continuation_and_cancel(box):
     tok = base64.b64encode(("\0%s\0%s" % (user, PW)).encode()).decode()
     with pop3(box) as c:
         first, mechs = c.multi("AUTH")
-        assert first.startswith("+OK") and mechs == [b"PLAIN"], (first, mechs)
+        assert first.startswith("+OK") and mechs == [b"PLAIN", b"LOGIN"], (first, mechs)
         assert c.cmd("AUTH PLAIN") == "+ "
         assert c.cmd("*").startswith("-ERR")
         assert c.cmd("AUTH CRAM-MD5").startswith("-ERR")
@@ -347,6 +347,21 @@ def test_auth_plain_continuation_and_cancel(box):
         assert c.cmd(tok).startswith("+OK"), "AUTH PLAIN continuation"
         assert c.cmd("STAT").startswith("+OK 0 0")
 
+
+
+def test_auth_login(box):
+    user = new_user(box)
+    b64 = lambda t: base64.b64encode(t.encode()).decode()
+    with pop3(box) as c:
+        assert c.cmd("AUTH LOGIN") == "+ VXNlcm5hbWU6"
+        assert c.cmd(b64(user)) == "+ UGFzc3dvcmQ6"
+        assert c.cmd(b64(PW)).startswith("+OK"), "AUTH LOGIN"
+        assert c.cmd("STAT").startswith("+OK")
+    with pop3(box) as c:
+        assert c.cmd("AUTH LOGIN " + b64(user)) == "+ UGFzc3dvcmQ6"
+        assert c.cmd("*").startswith("-ERR")
+        assert c.cmd("AUTH PLAIN " + b64("someone@else\0%s\0%s" % (user, PW))).startswith("-ERR [AUTH]"), \
+            "an authzid other than the user must be refused"
 
 def test_bad_password_then_good(box):
     user = new_user(box)
@@ -392,7 +407,7 @@ def test_plaintext_auth_listen(onebox_factory):
     user = new_user(ob)
     with pop3(ob, tls="none") as c:
         caps = [x.decode() for x in c.multi("CAPA")[1]]
-        assert "USER" in caps and "SASL PLAIN" in caps, caps
+        assert "USER" in caps and "SASL PLAIN LOGIN" in caps, caps
         c.login(user, PW)
         assert c.cmd("QUIT").startswith("+OK")
 
