@@ -6,13 +6,21 @@
 # user `onebox` the services run as, and installs the PAM service file
 # (packaging/pam.d/onebox -> /etc/pam.d/onebox) when it is not there yet.
 # Safe to run again: it does nothing when everything is in place.
+#
+# Then it checks every capability the build, `make check`, `make fuzz` and
+# packaging/demo.sh use (compilers, libraries, sanitizer and libFuzzer
+# runtimes, swaks TLS, the Python modules, the client programs) and fails,
+# naming each missing piece, before any test runs.
 set -eu
 
 cd "$(dirname "$0")/.."
 
-PKGS="build-essential clang pkg-config libssl-dev libsqlite3-dev libcrypt-dev
-libpam0g-dev libcmocka-dev python3-pytest python3-dnslib swaks openssl curl
-fetchmail procps iproute2 passwd"
+# swaks only Recommends libnet-ssleay-perl (its STARTTLS); clang 14 only
+# Recommends libclang-rt-14-dev (the libFuzzer and sanitizer runtimes).
+PKGS="build-essential clang libclang-rt-14-dev llvm pkg-config libssl-dev
+libsqlite3-dev libcrypt-dev libpam0g-dev libcmocka-dev python3 python3-pytest
+python3-dnslib swaks libnet-ssleay-perl openssl curl fetchmail procps
+iproute2 passwd util-linux coreutils"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "setup-deps.sh: not root; checking only (install what is listed as missing by hand)" >&2
@@ -37,6 +45,8 @@ if [ -n "$missing" ]; then
 else
 	echo "setup-deps.sh: all Debian packages present"
 fi
+
+sh tests/check-env.sh
 
 [ "$(id -u)" -eq 0 ] || exit 0
 

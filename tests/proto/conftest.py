@@ -6,7 +6,12 @@
                   submissions on 127.0.0.1 high ports.
   shared_onebox   the same, one per test module, for tests that change nothing.
   onebox_factory  make(**Onebox kwargs) -> a started, unpopulated instance;
-                  populate(ob) adds the default domain and users.
+                  populate(ob) adds the default domain and users;
+                  make_pop3(**kw) -> started and populated, with POP3
+                  listeners (kw as for make, e.g. conf_extra).
+  pop3_onebox     like onebox, with listeners smtp, pop3 and pop3s.
+  shared_pop3     the same, one per test module (tests there make their own
+                  users with obtest.new_user so that they do not meet).
 
 Every instance is stopped at teardown (SIGTERM, exit status 0 checked, then
 kill -9 of anything left); a sanitizer report in its log fails the test.  The
@@ -30,6 +35,7 @@ BOB_PW = "Bob-pw-2?"
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
     config.addinivalue_line("markers", "root: needs root (skipped otherwise)")
+    config.addinivalue_line("markers", "no_build: runs without a built oneboxd")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -51,6 +57,9 @@ def populate(ob):
     return ob
 
 
+POP3_LISTENERS = {"smtp": ["127.0.0.1:0"], "pop3": ["127.0.0.1:0"], "pop3s": ["127.0.0.1:0"]}
+
+
 class _Instances:
     def __init__(self):
         self.all = []
@@ -61,6 +70,10 @@ class _Instances:
         if start:
             ob.start()
         return ob
+
+    def make_pop3(self, **kw):
+        kw.setdefault("listeners", POP3_LISTENERS)
+        return populate(self.make(**kw))
 
     def teardown(self):
         errors = []
@@ -109,19 +122,44 @@ def onebox(onebox_factory):
     return populate(onebox_factory.make())
 
 
-@pytest.fixture(scope="module")
-def shared_onebox():
+@pytest.fixture
+def pop3_onebox(onebox_factory):
+    return onebox_factory.make_pop3()
+
+
+def _module_instance(make):
     inst = _Instances()
-    ob = populate(inst.make(name="shared"))
+    ob = make(inst)
     yield ob
     inst.teardown()
+
+
+def _attach(request, ob):
+    """ob (a module-wide instance), with its log attached to failing tests' reports."""
+    holder = _Instances()
+    holder.all.append(ob)
+    _register(request, holder)
+    assert ob.running(), "shared instance died; log:\n" + ob.log_tail()
+    return ob
+
+
+@pytest.fixture(scope="module")
+def shared_onebox():
+    yield from _module_instance(lambda inst: populate(inst.make(name="shared")))
 
 
 @pytest.fixture
 def shared(shared_onebox, request):
     """shared_onebox, with its log attached to failing tests' reports."""
-    holder = _Instances()
-    holder.all.append(shared_onebox)
-    _register(request, holder)
-    assert shared_onebox.running(), "shared instance died; log:\n" + shared_onebox.log_tail()
-    return shared_onebox
+    return _attach(request, shared_onebox)
+
+
+@pytest.fixture(scope="module")
+def shared_pop3_onebox():
+    yield from _module_instance(lambda inst: inst.make_pop3(name="pop3"))
+
+
+@pytest.fixture
+def shared_pop3(shared_pop3_onebox, request):
+    """shared_pop3_onebox, with its log attached to failing tests' reports."""
+    return _attach(request, shared_pop3_onebox)

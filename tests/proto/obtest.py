@@ -7,12 +7,14 @@ listeners.  Everything it starts is stopped in `close()`, also when a test
 fails.  Nothing here touches the network beyond loopback: the config points
 dns_servers at a dead loopback port unless a test passes its own.
 
-Also here: `SMTPRaw`, a line-level SMTP client on a plain socket for tests
-that need exact control (pipelining, long lines, half-sent DATA), and small
-helpers to build messages and TLS contexts.
+Also here: `LineClient`, a line-level client with timeouts everywhere, and
+on it `SMTPRaw` and `POP3Raw` for tests that need exact control
+(pipelining, long lines, half-sent DATA, exact bytes of RETR); helpers to
+build messages and TLS contexts, make users and put mail in their Maildirs.
 """
 
 import base64
+import itertools
 import os
 import pwd
 import re
@@ -143,59 +145,164 @@ class Reply:
         return self.text
 
 
-class SMTPClosed(Exception):
+class Closed(Exception):
+    """The server closed the connection while a reply was awaited."""
+
+
+class SMTPClosed(Closed):
     pass
 
 
-class SMTPRaw:
-    """Line-level SMTP client.  Every read has a timeout so that no test hangs."""
+class POP3Closed(Closed):
+    pass
 
-    def __init__(self, host, port, timeout=10, tls=False, source=None, read_banner=True):
+
+class LineClient:
+    """A line-level client over TCP, plain or implicit TLS; every read has a
+    timeout so that no test hangs.  The base of SMTPRaw and POP3Raw (and of
+    an IMAP client: send_line for tagged commands, read_bytes for literals).
+
+    Lines end at EOL (LF here, a lone CR LF in subclasses that want bare LF
+    kept inside a line); read_line drops the EOL and, for LF, one CR before
+    it.  Bytes read past a line stay in self.buf for the next read."""
+
+    EOL = b"\n"
+    closed_exc = Closed
+
+    def __init__(self, host, port, timeout=10, tls=False, source=None):
         self.timeout = timeout
         self.sock = socket.create_connection((host, port), timeout=timeout,
                                              source_address=(source, 0) if source else None)
         self.buf = b""
         if tls:
-            self.starttls_wrap()
-        self.banner = self.reply() if read_banner else None
+            self.wrap_tls()
 
-    def starttls_wrap(self, ctx=None):
-        ctx = ctx or client_tls_context()
-        self.sock = ctx.wrap_socket(self.sock, server_hostname=HOSTNAME)
+    # ---- TLS ----
+    def wrap_tls(self, ctx=None):
+        """TLS handshake on the connection now (implicit TLS, or after the
+        server agreed to STARTTLS); no plaintext may be left unread."""
         if self.buf:
             raise AssertionError("plaintext bytes buffered across STARTTLS: %r" % self.buf)
+        ctx = ctx or client_tls_context()
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=HOSTNAME)
 
+    def request_tls(self):
+        """Ask for TLS with the protocol's command; subclasses define it."""
+        raise NotImplementedError
+
+    def starttls(self, ctx=None):
+        """request_tls(), then the handshake; returns the server's answer."""
+        answer = self.request_tls()
+        self.wrap_tls(ctx)
+        return answer
+
+    # ---- writing ----
     def send(self, data):
         if isinstance(data, str):
             data = data.encode("utf-8")
         self.sock.sendall(data)
 
+    def send_line(self, line):
+        """line plus CR LF."""
+        self.send(line + ("\r\n" if isinstance(line, str) else b"\r\n"))
+
+    # ---- reading ----
+    def _fill(self, deadline):
+        """One recv into self.buf; raises on timeout and on EOF."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise socket.timeout("no answer from server; have %r" % self.buf[-200:])
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except ssl.SSLZeroReturnError:
+            chunk = b""
+        if not chunk:
+            raise self.closed_exc("connection closed by server; partial %r" % self.buf[-200:])
+        self.buf += chunk
+
+    def _deadline(self, timeout):
+        return time.monotonic() + (timeout or self.timeout)
+
+    def read_until(self, pred, timeout=None):
+        """Read until pred(buf) returns a length n (not None); take and
+        return the first n bytes."""
+        deadline = self._deadline(timeout)
+        while True:
+            n = pred(self.buf)
+            if n is not None:
+                out, self.buf = self.buf[:n], self.buf[n:]
+                return out
+            self._fill(deadline)
+
+    def read_raw_line(self, timeout=None):
+        """The next line as bytes, without its end."""
+        def upto_eol(buf):
+            i = buf.find(self.EOL)
+            return None if i < 0 else i + len(self.EOL)
+        line = self.read_until(upto_eol, timeout)[:-len(self.EOL)]
+        return line[:-1] if self.EOL == b"\n" and line.endswith(b"\r") else line
+
+    def read_line(self, timeout=None):
+        return self.read_raw_line(timeout).decode("utf-8", "replace")
+
+    def read_bytes(self, n, timeout=None):
+        """Exactly n bytes (an IMAP literal after its {n} line)."""
+        return self.read_until(lambda buf: n if len(buf) >= n else None, timeout)
+
+    def expect(self, pattern, timeout=None):
+        """The next line, which must match the regex pattern at its start."""
+        line = self.read_line(timeout)
+        assert re.match(pattern, line), "expected /%s/, got %r" % (pattern, line)
+        return line
+
+    def is_closed(self, timeout=3.0):
+        """True if the server closes the connection (EOF or reset) within
+        timeout; data that arrives meanwhile is kept in self.buf."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(65536)
+            except (socket.timeout, TimeoutError):
+                return False
+            except (ConnectionResetError, ssl.SSLError, OSError):
+                return True
+            if not data:
+                return True
+            self.buf += data
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()
+
+
+class SMTPRaw(LineClient):
+    """Line-level SMTP client: replies as Reply(code, lines)."""
+
+    closed_exc = SMTPClosed
+
+    def __init__(self, host, port, timeout=10, tls=False, source=None, read_banner=True):
+        super().__init__(host, port, timeout=timeout, tls=tls, source=source)
+        self.banner = self.reply() if read_banner else None
+
     def cmd(self, line):
         """Send one command line and return its Reply."""
-        self.send(line + "\r\n" if isinstance(line, str) else line + b"\r\n")
+        self.send_line(line)
         return self.reply()
-
-    def readline(self, timeout=None):
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise socket.timeout("no complete line from server; have %r" % self.buf)
-            self.sock.settimeout(left)
-            try:
-                chunk = self.sock.recv(65536)
-            except ssl.SSLZeroReturnError:
-                chunk = b""
-            if not chunk:
-                raise SMTPClosed("connection closed by server; partial %r" % self.buf)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.rstrip(b"\r").decode("utf-8", "replace")
 
     def reply(self, timeout=None):
         lines = []
         while True:
-            line = self.readline(timeout)
+            line = self.read_line(timeout)
             lines.append(line)
             if len(line) < 4 or line[3] != "-":
                 break
@@ -208,28 +315,17 @@ class SMTPRaw:
         assert r.code == 250, "EHLO failed: %s" % r
         return r
 
-    def starttls(self):
+    def request_tls(self):
         r = self.cmd("STARTTLS")
         assert r.code == 220, "STARTTLS refused: %s" % r
-        self.starttls_wrap()
+        return r
+
+    def is_closed(self, timeout=2.0):
+        return super().is_closed(timeout)
 
     def auth_plain(self, user, password):
         tok = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
         return self.cmd("AUTH PLAIN " + tok)
-
-    def is_closed(self, timeout=2.0):
-        """True if the server closed the connection (EOF) within timeout."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(4096)
-        except (socket.timeout, TimeoutError):
-            return False
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            return True
-        if data:
-            self.buf += data
-            return False
-        return True
 
     def data(self, message):
         """DATA + dot-stuffed message + '.'; returns the final Reply."""
@@ -244,17 +340,73 @@ class SMTPRaw:
         self.send(stuffed + b".\r\n")
         return self.reply(timeout=30)
 
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
-    def __enter__(self):
-        return self
+class POP3Raw(LineClient):
+    """Line-level POP3 client.  Lines end at CR LF exactly (a bare LF stays
+    inside a line: tests look at the bytes)."""
 
-    def __exit__(self, *a):
-        self.close()
+    EOL = b"\r\n"
+    closed_exc = POP3Closed
+
+    def __init__(self, host, port, tls=False, timeout=10, read_greeting=True):
+        super().__init__(host, port, timeout=timeout, tls=tls)
+        self.greeting = self.read_line() if read_greeting else None
+
+    # the names the POP3 tests use
+    def rawline(self, timeout=None):
+        return self.read_raw_line(timeout)
+
+    def line(self, timeout=None):
+        return self.read_line(timeout)
+
+    def cmd(self, line):
+        """Send one command; the first line of the answer."""
+        self.send_line(line)
+        return self.read_line()
+
+    def multi_raw(self, timeout=None):
+        """The body of a multi-line answer, as sent (stuffed, CRLF), without
+        the final '.' line.  Linear in the size: big messages are fine."""
+        deadline = self._deadline(timeout)
+        if self.buf.startswith(b".\r\n"):
+            self.buf = self.buf[3:]
+            return b""
+        acc = bytearray(b"\r\n" + self.buf)     # a leading CRLF: "." may come first
+        self.buf = b""
+        start = 0
+        while True:
+            end = acc.find(b"\r\n.\r\n", start)
+            if end >= 0:
+                self.buf = bytes(acc[end + 5:])
+                return bytes(acc[2:end + 2])
+            start = max(0, len(acc) - 4)
+            self._fill(deadline)
+            acc += self.buf
+            self.buf = b""
+
+    def multi(self, first_cmd, timeout=None):
+        """Send a command; returns (first line, [unstuffed lines]) or (line, None) on -ERR."""
+        first = self.cmd(first_cmd)
+        if not first.startswith("+OK"):
+            return first, None
+        raw = self.multi_raw(timeout)
+        lines = raw.split(b"\r\n")[:-1] if raw else []
+        return first, [ln[1:] if ln.startswith(b".") else ln for ln in lines]
+
+    def login(self, user, password):
+        r = self.cmd("USER " + user)
+        assert r.startswith("+OK"), r
+        r = self.cmd("PASS " + password)
+        assert r.startswith("+OK"), r
+        return r
+
+    def request_tls(self):
+        r = self.cmd("STLS")
+        assert r.startswith("+OK"), r
+        return r
+
+    def stls(self):
+        return self.starttls()
 
 
 class Onebox:
@@ -553,6 +705,18 @@ class Onebox:
         host, port = self.addr(role, i)
         return SMTPRaw(host, port, tls=role in TLS_SMTP_ROLES, **kw)
 
+    def pop3(self, user=None, password=None, tls="stls", **kw):
+        """POP3Raw, TLS up (tls: "stls", "pop3s" or "none"), logged in if
+        user is given (password default NEW_USER_PW)."""
+        host, port = self.addr("pop3s" if tls == "pop3s" else "pop3")
+        c = POP3Raw(host, port, tls=tls == "pop3s", **kw)
+        assert c.greeting.startswith("+OK"), c.greeting
+        if tls == "stls":
+            c.stls()
+        if user:
+            c.login(user, password or NEW_USER_PW)
+        return c
+
     def smtplib(self, role="smtp", i=0, timeout=10):
         import smtplib
         host, port = self.addr(role, i)
@@ -587,6 +751,57 @@ class Onebox:
             m = QUEUED_RE.search(r.text)
             c.cmd("QUIT")
             return r, (m.group(1) if m else None)
+
+
+NEW_USER_PW = "Pop3-pw-7#"
+
+
+def new_user(ob, password=NEW_USER_PW, _n=itertools.count(1)):
+    """A fresh mailbox on ob (so tests on a shared instance do not meet)."""
+    addr = "p%d@local.test" % next(_n)
+    ob.add_user(addr, password)
+    return addr
+
+
+def deliver(ob, rcpt, n=1, body=None, subject="pop3 test"):
+    """n messages over SMTP; waits until they are in the Maildir."""
+    have = len(ob.message_files(rcpt))
+    for i in range(n):
+        ob.send("sender@example.org", rcpt,
+                make_message(to=rcpt, subject="%s %d" % (subject, i),
+                             body=body if body is not None else "Message %d.\n" % i))
+    got = ob.wait_messages(rcpt, have + n)
+    assert len(got) >= have + n, "delivery of %d messages to %s incomplete" % (n, rcpt)
+
+
+def place_message(ob, rcpt, data, _n=itertools.count(1)):
+    """Put data (LF line ends) straight into rcpt's new/ as a delivered file
+    would be named; returns the unique base.  For big or many messages."""
+    md = ob.maildir(rcpt)
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(md, sub), exist_ok=True)
+    t = time.time()
+    base = "%d.M%06dP%dQ%d.placed" % (int(t), int((t - int(t)) * 1e6), os.getpid(), next(_n))
+    name = "%s,S=%d,W=%d" % (base, len(data), len(data) + data.count(b"\n"))
+    tmp = os.path.join(md, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(data)
+    if IS_ROOT:
+        pw = pwd.getpwnam(ob.user)
+        for p in (md, os.path.dirname(md), os.path.join(md, "tmp"), os.path.join(md, "new"),
+                  os.path.join(md, "cur"), tmp):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+    os.rename(tmp, os.path.join(md, "new", name))
+    return base
+
+
+def service_pid(ob, comm):
+    """The pid of ob's child process named comm (e.g. "pop3d")."""
+    for pid in ob.child_pids():
+        info = proc_info(pid)
+        if info and info[0] == comm:
+            return pid
+    raise AssertionError("no %s process" % comm)
 
 
 def children_of(pid):

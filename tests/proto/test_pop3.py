@@ -3,12 +3,13 @@ s_client; CAPA and the TLS rules for passwords; AUTH PLAIN; [IN-USE];
 DELE/RSET/QUIT; UIDL stability; deliveries during a session; the exact
 bytes of RETR and TOP (CRLF, dot-stuffing, octet counts).
 
-Bad input, timeouts, big messages and shutdown are in test_pop3_input.py,
-which reuses the helpers here (POP3Raw, pop3_box, new_user, ...).
+Bad input, timeouts, big messages and shutdown are in test_pop3_input.py.
+The client (POP3Raw, Onebox.pop3) and helpers (new_user, deliver,
+place_message) are in obtest.py, the fixtures (shared_pop3, pop3_onebox,
+onebox_factory.make_pop3) in conftest.py.
 """
 
 import base64
-import itertools
 import os
 import poplib
 import pwd
@@ -19,207 +20,18 @@ import time
 
 import pytest
 
-from conftest import ALICE, ALICE_PW, populate
-from obtest import HOSTNAME, IS_ROOT, Onebox, client_tls_context, make_message
+from obtest import IS_ROOT, NEW_USER_PW as PW, client_tls_context, deliver, new_user, place_message
 
-POP3_LISTENERS = {"smtp": ["127.0.0.1:0"], "pop3": ["127.0.0.1:0"], "pop3s": ["127.0.0.1:0"]}
-PW = "Pop3-pw-7#"
-_users = itertools.count(1)
 
 
 # ---------------------------------------------------------------- helpers
-
-class POP3Closed(Exception):
-    pass
-
-
-class POP3Raw:
-    """Line-level POP3 client; every read has a timeout."""
-
-    def __init__(self, host, port, tls=False, timeout=10, read_greeting=True):
-        import socket
-        self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.buf = b""
-        if tls:
-            self.wrap_tls()
-        self.greeting = self.line() if read_greeting else None
-
-    def wrap_tls(self):
-        assert not self.buf, "plaintext bytes buffered across STLS: %r" % self.buf
-        self.sock = client_tls_context().wrap_socket(self.sock, server_hostname=HOSTNAME)
-
-    def send(self, data):
-        if isinstance(data, str):
-            data = data.encode()
-        self.sock.sendall(data)
-
-    def _fill(self, deadline):
-        import socket
-        import ssl
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise socket.timeout("no answer from server; have %r" % self.buf[-200:])
-        self.sock.settimeout(left)
-        try:
-            chunk = self.sock.recv(1 << 20)
-        except ssl.SSLZeroReturnError:
-            chunk = b""
-        if not chunk:
-            raise POP3Closed("connection closed; partial %r" % self.buf[-200:])
-        self.buf += chunk
-
-    def rawline(self, timeout=None):
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while b"\r\n" not in self.buf:
-            self._fill(deadline)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def line(self, timeout=None):
-        return self.rawline(timeout).decode("utf-8", "replace")
-
-    def cmd(self, line):
-        self.send(line + "\r\n")
-        return self.line()
-
-    def multi_raw(self, timeout=None):
-        """The body of a multi-line answer, as sent (stuffed, CRLF), without
-        the final '.' line.  Linear in the size: big messages are fine."""
-        deadline = time.monotonic() + (timeout or self.timeout)
-        if self.buf.startswith(b".\r\n"):
-            self.buf = self.buf[3:]
-            return b""
-        acc = bytearray(b"\r\n" + self.buf)     # a leading CRLF: "." may come first
-        self.buf = b""
-        start = 0
-        while True:
-            end = acc.find(b"\r\n.\r\n", start)
-            if end >= 0:
-                self.buf = bytes(acc[end + 5:])
-                return bytes(acc[2:end + 2])
-            start = max(0, len(acc) - 4)
-            self._fill(deadline)
-            acc += self.buf
-            self.buf = b""
-
-    def multi(self, first_cmd, timeout=None):
-        """Send a command; returns (first line, [unstuffed lines]) or (line, None) on -ERR."""
-        first = self.cmd(first_cmd)
-        if not first.startswith("+OK"):
-            return first, None
-        raw = self.multi_raw(timeout)
-        lines = raw.split(b"\r\n")[:-1] if raw else []
-        return first, [ln[1:] if ln.startswith(b".") else ln for ln in lines]
-
-    def login(self, user, password):
-        r = self.cmd("USER " + user)
-        assert r.startswith("+OK"), r
-        r = self.cmd("PASS " + password)
-        assert r.startswith("+OK"), r
-        return r
-
-    def stls(self):
-        r = self.cmd("STLS")
-        assert r.startswith("+OK"), r
-        self.wrap_tls()
-
-    def is_closed(self, timeout=3.0):
-        import socket
-        import ssl
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(65536)
-        except (socket.timeout, TimeoutError):
-            return False
-        except (ConnectionResetError, ssl.SSLError, OSError):
-            return True
-        if data:
-            self.buf += data
-            return self.is_closed(timeout)
-        return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
-
-
-def pop3_box(factory, **kw):
-    """A started, populated instance with smtp, pop3 and pop3s listeners."""
-    kw.setdefault("listeners", POP3_LISTENERS)
-    return populate(factory.make(**kw))
-
-
-def new_user(ob, password=PW):
-    """A fresh mailbox on ob (so tests on a shared instance do not meet)."""
-    addr = "p%d@local.test" % next(_users)
-    ob.add_user(addr, password)
-    return addr
-
-
-def deliver(ob, rcpt, n=1, body=None, subject="pop3 test"):
-    """n messages over SMTP; waits until they are in the Maildir."""
-    have = len(ob.message_files(rcpt))
-    for i in range(n):
-        ob.send("sender@example.org", rcpt,
-                make_message(to=rcpt, subject="%s %d" % (subject, i),
-                             body=body if body is not None else "Message %d.\n" % i))
-    got = ob.wait_messages(rcpt, have + n)
-    assert len(got) >= have + n, "delivery of %d messages to %s incomplete" % (n, rcpt)
-
-
-def place_message(ob, rcpt, data):
-    """Put data (LF line ends) straight into rcpt's new/ as a delivered file
-    would be named; returns the unique base.  For big or many messages."""
-    md = ob.maildir(rcpt)
-    for sub in ("tmp", "new", "cur"):
-        os.makedirs(os.path.join(md, sub), exist_ok=True)
-    place_message.n += 1
-    t = time.time()
-    base = "%d.M%06dP%dQ%d.placed" % (int(t), int((t - int(t)) * 1e6), os.getpid(),
-                                      place_message.n)
-    name = "%s,S=%d,W=%d" % (base, len(data), len(data) + data.count(b"\n"))
-    tmp = os.path.join(md, "tmp", name)
-    with open(tmp, "wb") as f:
-        f.write(data)
-    if IS_ROOT:
-        pw = pwd.getpwnam(ob.user)
-        for p in (md, os.path.dirname(md), os.path.join(md, "tmp"), os.path.join(md, "new"),
-                  os.path.join(md, "cur"), tmp):
-            os.chown(p, pw.pw_uid, pw.pw_gid)
-    os.rename(tmp, os.path.join(md, "new", name))
-    return base
-
-
-place_message.n = 0
-
-
-def pop3(ob, user=None, password=PW, tls="stls", **kw):
-    """POP3Raw to ob, TLS up (stls / pop3s / none), logged in if user is given."""
-    c = POP3Raw("127.0.0.1", ob.port("pop3s" if tls == "pop3s" else "pop3"),
-                tls=tls == "pop3s", **kw)
-    assert c.greeting.startswith("+OK"), c.greeting
-    if tls == "stls":
-        c.stls()
-    if user:
-        c.login(user, password)
-    return c
-
 
 def pop3_after_start(ob, user, password=PW, timeout=10):
     """pop3() right after a (re)start: authd may not listen yet on its
     socket when the listeners already answer (a [SYS/TEMP] then)."""
     deadline = time.monotonic() + timeout
     while True:
-        c = pop3(ob)
+        c = ob.pop3()
         c.cmd("USER " + user)
         r = c.cmd("PASS " + password)
         if r.startswith("+OK"):
@@ -235,35 +47,14 @@ def uidl_map(c):
     return dict(ln.decode().split(" ", 1) for ln in lines)
 
 
-def pop3d_pid(ob):
-    for pid in ob.child_pids():
-        try:
-            with open("/proc/%d/comm" % pid) as f:
-                if f.read().strip() == "pop3d":
-                    return pid
-        except OSError:
-            pass
-    raise AssertionError("no pop3d process")
-
-
 def crlf(data):
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-@pytest.fixture(scope="module")
-def box(request):
-    """One instance for the tests of a module that use their own users."""
-    from conftest import _Instances
-    inst = _Instances()
-    ob = pop3_box(inst, name="pop3")
-    yield ob
-    inst.teardown()
-
-
 # ---------------------------------------------------------------- CAPA, TLS, login
 
-def test_greeting_and_capa_before_and_after_stls(box):
-    with pop3(box, tls="none") as c:
+def test_greeting_and_capa_before_and_after_stls(shared_pop3):
+    with shared_pop3.pop3(tls="none") as c:
         assert c.greeting.startswith("+OK")
         first, caps = c.multi("CAPA")
         caps = [x.decode().upper() for x in caps]
@@ -277,9 +68,9 @@ def test_greeting_and_capa_before_and_after_stls(box):
         assert "USER" in caps and "SASL PLAIN LOGIN" in caps and "STLS" not in caps, caps
 
 
-def test_passwords_refused_without_tls(box):
-    user = new_user(box)
-    with pop3(box, tls="none") as c:
+def test_passwords_refused_without_tls(shared_pop3):
+    user = new_user(shared_pop3)
+    with shared_pop3.pop3(tls="none") as c:
         r = c.cmd("USER " + user)
         assert r.startswith("-ERR [AUTH]"), r
         r = c.cmd("PASS " + PW)
@@ -288,14 +79,14 @@ def test_passwords_refused_without_tls(box):
         r = c.cmd("AUTH PLAIN " + tok)
         assert r.startswith("-ERR [AUTH]"), r
         assert c.cmd("STAT").startswith("-ERR")
-    assert "PASS" + PW not in box.log() and PW not in box.log(), "password in the log"
+    assert "PASS" + PW not in shared_pop3.log() and PW not in shared_pop3.log(), "password in the log"
 
 
-def test_poplib_stls(box):
-    user = new_user(box)
-    deliver(box, user, 3)
-    files = sorted(box.messages(user))
-    p = poplib.POP3("127.0.0.1", box.port("pop3"), timeout=10)
+def test_poplib_stls(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 3)
+    files = sorted(shared_pop3.messages(user))
+    p = poplib.POP3("127.0.0.1", shared_pop3.port("pop3"), timeout=10)
     try:
         p.stls(client_tls_context())
         p.user(user)
@@ -318,10 +109,10 @@ def test_poplib_stls(box):
         p.close()
 
 
-def test_poplib_pop3s_and_auth_plain(box):
-    user = new_user(box)
-    deliver(box, user, 1)
-    p = poplib.POP3_SSL("127.0.0.1", box.port("pop3s"), context=client_tls_context(), timeout=10)
+def test_poplib_pop3s_and_auth_plain(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)
+    p = poplib.POP3_SSL("127.0.0.1", shared_pop3.port("pop3s"), context=client_tls_context(), timeout=10)
     try:
         assert p.getwelcome().startswith(b"+OK")
         tok = base64.b64encode(("\0%s\0%s" % (user, PW)).encode()).decode()
@@ -332,10 +123,10 @@ def test_poplib_pop3s_and_auth_plain(box):
         p.close()
 
 
-def test_auth_plain_continuation_and_cancel(box):
-    user = new_user(box)
+def test_auth_plain_continuation_and_cancel(shared_pop3):
+    user = new_user(shared_pop3)
     tok = base64.b64encode(("\0%s\0%s" % (user, PW)).encode()).decode()
-    with pop3(box) as c:
+    with shared_pop3.pop3() as c:
         first, mechs = c.multi("AUTH")
         assert first.startswith("+OK") and mechs == [b"PLAIN", b"LOGIN"], (first, mechs)
         assert c.cmd("AUTH PLAIN") == "+ "
@@ -349,39 +140,40 @@ def test_auth_plain_continuation_and_cancel(box):
 
 
 
-def test_auth_login(box):
-    user = new_user(box)
+def test_auth_login(shared_pop3):
+    user = new_user(shared_pop3)
     b64 = lambda t: base64.b64encode(t.encode()).decode()
-    with pop3(box) as c:
+    with shared_pop3.pop3() as c:
         assert c.cmd("AUTH LOGIN") == "+ VXNlcm5hbWU6"
         assert c.cmd(b64(user)) == "+ UGFzc3dvcmQ6"
         assert c.cmd(b64(PW)).startswith("+OK"), "AUTH LOGIN"
         assert c.cmd("STAT").startswith("+OK")
-    with pop3(box) as c:
+    with shared_pop3.pop3() as c:
         assert c.cmd("AUTH LOGIN " + b64(user)) == "+ UGFzc3dvcmQ6"
         assert c.cmd("*").startswith("-ERR")
         assert c.cmd("AUTH PLAIN " + b64("someone@else\0%s\0%s" % (user, PW))).startswith("-ERR [AUTH]"), \
             "an authzid other than the user must be refused"
 
-def test_bad_password_then_good(box):
-    user = new_user(box)
-    with pop3(box) as c:
+
+def test_bad_password_then_good(shared_pop3):
+    user = new_user(shared_pop3)
+    with shared_pop3.pop3() as c:
         assert c.cmd("USER " + user).startswith("+OK")
         assert c.cmd("PASS wrong").startswith("-ERR [AUTH]")
         assert c.cmd("STAT").startswith("-ERR")
         assert c.cmd("PASS " + PW).startswith("-ERR"), "PASS without USER"
         c.login(user, PW)
         assert c.cmd("STAT").startswith("+OK")
-    with pop3(box) as c:
+    with shared_pop3.pop3() as c:
         assert c.cmd("USER nobody@local.test").startswith("+OK"), "USER must not reveal users"
         assert c.cmd("PASS " + PW).startswith("-ERR [AUTH]")
 
 
 def test_failed_logins_are_throttled(onebox_factory):
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     ob.set("auth_max_failures", "3")
     user = new_user(ob)
-    with pop3(ob) as c:
+    with ob.pop3() as c:
         for _ in range(3):
             c.cmd("USER " + user)
             assert c.cmd("PASS bad").startswith("-ERR [AUTH]")
@@ -392,10 +184,10 @@ def test_failed_logins_are_throttled(onebox_factory):
 
 
 def test_fail_delay(onebox_factory):
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     ob.set("auth_fail_delay_ms", "700")
     user = new_user(ob)
-    with pop3(ob) as c:
+    with ob.pop3() as c:
         c.cmd("USER " + user)
         t = time.monotonic()
         assert c.cmd("PASS bad").startswith("-ERR [AUTH]")
@@ -403,9 +195,9 @@ def test_fail_delay(onebox_factory):
 
 
 def test_plaintext_auth_listen(onebox_factory):
-    ob = pop3_box(onebox_factory, conf_extra={"plaintext_auth_listen": "127.0.0.1"})
+    ob = onebox_factory.make_pop3(conf_extra={"plaintext_auth_listen": "127.0.0.1"})
     user = new_user(ob)
-    with pop3(ob, tls="none") as c:
+    with ob.pop3(tls="none") as c:
         caps = [x.decode() for x in c.multi("CAPA")[1]]
         assert "USER" in caps and "SASL PLAIN LOGIN" in caps, caps
         c.login(user, PW)
@@ -414,12 +206,12 @@ def test_plaintext_auth_listen(onebox_factory):
 
 # ---------------------------------------------------------------- maildrop semantics
 
-def test_in_use(box):
-    user = new_user(box)
-    deliver(box, user, 1)
-    a = pop3(box, user)
+def test_in_use(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)
+    a = shared_pop3.pop3(user)
     try:
-        with pop3(box) as b:
+        with shared_pop3.pop3() as b:
             b.cmd("USER " + user)
             r = b.cmd("PASS " + PW)
             assert r.startswith("-ERR [IN-USE]"), r
@@ -431,11 +223,11 @@ def test_in_use(box):
     finally:
         a.close()
     # a client that just vanishes releases the mailbox too
-    c = pop3(box, user)
+    c = shared_pop3.pop3(user)
     c.close()
     deadline = time.monotonic() + 5
     while True:
-        with pop3(box) as d:
+        with shared_pop3.pop3() as d:
             d.cmd("USER " + user)
             r = d.cmd("PASS " + PW)
         if r.startswith("+OK") or time.monotonic() > deadline:
@@ -454,10 +246,10 @@ def index_rows(ob, user):
     return msgs, gone
 
 
-def test_dele_rset_quit(box):
-    user = new_user(box)
-    deliver(box, user, 4)
-    with pop3(box, user) as c:
+def test_dele_rset_quit(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 4)
+    with shared_pop3.pop3(user) as c:
         ids = uidl_map(c)
         assert c.cmd("DELE 1").startswith("+OK")
         assert c.cmd("DELE 1").startswith("-ERR"), "double DELE"
@@ -470,28 +262,28 @@ def test_dele_rset_quit(box):
         assert c.cmd("DELE 2").startswith("+OK")
         assert c.cmd("DELE 3").startswith("+OK")
     # no QUIT: nothing deleted
-    assert len(box.message_files(user)) == 4
-    with pop3(box, user) as c:
+    assert len(shared_pop3.message_files(user)) == 4
+    with shared_pop3.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 4 ")
         assert c.cmd("DELE 2").startswith("+OK")
         assert c.cmd("DELE 3").startswith("+OK")
         r = c.cmd("QUIT")
         assert r.startswith("+OK"), r
         assert c.is_closed()
-    assert len(box.message_files(user)) == 2
-    msgs, gone = index_rows(box, user)
+    assert len(shared_pop3.message_files(user)) == 2
+    msgs, gone = index_rows(shared_pop3, user)
     assert [b for _, b in msgs] == [ids["1"], ids["4"]]
     assert len(gone) == 2
-    with pop3(box, user) as c:
+    with shared_pop3.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 2 ")
         assert list(uidl_map(c).values()) == [ids["1"], ids["4"]]
 
 
 def test_uidl_stable_across_restart_and_index_rebuild(onebox_factory):
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     user = new_user(ob)
     deliver(ob, user, 5)
-    with pop3(ob, user) as c:
+    with ob.pop3(user) as c:
         before = uidl_map(c)
         assert c.cmd("QUIT").startswith("+OK")
     assert len(set(before.values())) == 5
@@ -504,27 +296,27 @@ def test_uidl_stable_across_restart_and_index_rebuild(onebox_factory):
     for f in os.listdir(ob.maildir(user)):
         if f.startswith("onebox-index.db"):
             os.unlink(os.path.join(ob.maildir(user), f))
-    with pop3(ob, user) as c:
+    with ob.pop3(user) as c:
         assert uidl_map(c) == before, "UIDL changed after an index rebuild"
         assert c.cmd("DELE 2").startswith("+OK")
         assert c.cmd("QUIT").startswith("+OK")
-    with pop3(ob, user) as c:
+    with ob.pop3(user) as c:
         after = uidl_map(c)
     assert sorted(after.values()) == sorted(v for k, v in before.items() if k != "2")
 
 
-def test_delivery_during_session(box):
-    user = new_user(box)
-    deliver(box, user, 2)
-    with pop3(box, user) as c:
+def test_delivery_during_session(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 2)
+    with shared_pop3.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 2 ")
-        deliver(box, user, 1, subject="late")
+        deliver(shared_pop3, user, 1, subject="late")
         assert c.cmd("STAT").startswith("+OK 2 "), "the list changed during the session"
         assert len(c.multi("LIST")[1]) == 2
         assert c.cmd("RETR 3").startswith("-ERR")
         assert c.cmd("DELE 1").startswith("+OK")
         assert c.cmd("QUIT").startswith("+OK")
-    with pop3(box, user) as c:
+    with shared_pop3.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 2 ")
         first, lines = c.multi("RETR 2")
         assert b"Subject: late 0" in lines
@@ -535,11 +327,11 @@ def test_delivery_during_session(box):
 TRICKY = (b"Subject: dots\n\n.\n..\n.leading dot\nnormal\n.\n\nlast line without newline")
 
 
-def test_retr_crlf_and_dot_stuffing_exact(box):
-    user = new_user(box)
-    deliver(box, user, 1)            # creates the Maildir as the service user
-    place_message(box, user, TRICKY)
-    with pop3(box, user) as c:
+def test_retr_crlf_and_dot_stuffing_exact(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)            # creates the Maildir as the service user
+    place_message(shared_pop3, user, TRICKY)
+    with shared_pop3.pop3(user) as c:
         listed = int(c.cmd("LIST 2").split()[2])
         assert c.cmd("RETR 2").startswith("+OK")
         raw = c.multi_raw()
@@ -549,11 +341,11 @@ def test_retr_crlf_and_dot_stuffing_exact(box):
     assert listed == len(TRICKY) + TRICKY.count(b"\n")
 
 
-def test_top(box):
-    user = new_user(box)
-    deliver(box, user, 1)
-    place_message(box, user, b"A: 1\nB: 2\n\n.one\ntwo\nthree\n")
-    with pop3(box, user) as c:
+def test_top(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)
+    place_message(shared_pop3, user, b"A: 1\nB: 2\n\n.one\ntwo\nthree\n")
+    with shared_pop3.pop3(user) as c:
         c.cmd("TOP 2 0")
         assert c.multi_raw() == b"A: 1\r\nB: 2\r\n\r\n"
         c.cmd("TOP 2 2")
@@ -565,10 +357,10 @@ def test_top(box):
         assert c.cmd("NOOP") == "+OK"
 
 
-def test_pipelined_commands(box):
-    user = new_user(box)
-    deliver(box, user, 3)
-    with pop3(box, user) as c:
+def test_pipelined_commands(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 3)
+    with shared_pop3.pop3(user) as c:
         c.send("STAT\r\n" + "RETR 1\r\nRETR 2\r\nRETR 3\r\n" * 50 + "UIDL\r\nNOOP\r\n")
         assert c.line().startswith("+OK 3 ")
         for _ in range(150):
@@ -586,16 +378,16 @@ def curl(*args):
                           capture_output=True, timeout=30)
 
 
-def test_curl_pop3_and_pop3s(box):
-    user = new_user(box)
-    deliver(box, user, 2, body="curl body\n")
-    url = "pop3://127.0.0.1:%d/" % box.port("pop3")
+def test_curl_pop3_and_pop3s(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 2, body="curl body\n")
+    url = "pop3://127.0.0.1:%d/" % shared_pop3.port("pop3")
     p = curl("--ssl-reqd", "-u", "%s:%s" % (user, PW), url)
     assert p.returncode == 0, p.stderr
     assert re.findall(rb"^\d+ \d+", p.stdout, re.M) and len(p.stdout.splitlines()) == 2, p.stdout
     p = curl("--ssl-reqd", "-u", "%s:%s" % (user, PW), url + "2")
     assert p.returncode == 0 and b"curl body" in p.stdout and b"Subject: pop3 test 1" in p.stdout, p
-    p = curl("-u", "%s:%s" % (user, PW), "pop3s://127.0.0.1:%d/1" % box.port("pop3s"))
+    p = curl("-u", "%s:%s" % (user, PW), "pop3s://127.0.0.1:%d/1" % shared_pop3.port("pop3s"))
     assert p.returncode == 0 and b"Subject: pop3 test 0" in p.stdout, p
     # without TLS curl cannot log in (no USER, no SASL offered)
     p = curl("-u", "%s:%s" % (user, PW), url)
@@ -617,37 +409,37 @@ def run_fetchmail(ob, user, tmpdir, out):
                           capture_output=True, text=True, timeout=60, env=env)
 
 
-def test_fetchmail_keep_fetches_nothing_twice(box, tmp_path):
-    user = new_user(box)
-    deliver(box, user, 3)
+def test_fetchmail_keep_fetches_nothing_twice(shared_pop3, tmp_path):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 3)
     out = str(tmp_path / "mbox")
-    p = run_fetchmail(box, user, str(tmp_path), out)
+    p = run_fetchmail(shared_pop3, user, str(tmp_path), out)
     assert p.returncode == 0, p.stdout + p.stderr
     assert open(out).read().count("==END==") == 3
-    assert len(box.message_files(user)) == 3, "keep: the messages stay on the server"
-    p = run_fetchmail(box, user, str(tmp_path), out)
+    assert len(shared_pop3.message_files(user)) == 3, "keep: the messages stay on the server"
+    p = run_fetchmail(shared_pop3, user, str(tmp_path), out)
     assert p.returncode == 1, "second run should find no new mail:\n" + p.stdout + p.stderr
     assert open(out).read().count("==END==") == 3
-    deliver(box, user, 1, subject="fourth")
-    p = run_fetchmail(box, user, str(tmp_path), out)
+    deliver(shared_pop3, user, 1, subject="fourth")
+    p = run_fetchmail(shared_pop3, user, str(tmp_path), out)
     assert p.returncode == 0, p.stdout + p.stderr
     text = open(out).read()
     assert text.count("==END==") == 4 and text.count("Subject: fourth 0") == 1
 
 
-def test_openssl_s_client_starttls_pop3(box):
-    user = new_user(box)
-    deliver(box, user, 2)
+def test_openssl_s_client_starttls_pop3(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 2)
     script = "USER %s\r\nPASS %s\r\nSTAT\r\nQUIT\r\n" % (user, PW)
     p = subprocess.run(["openssl", "s_client", "-starttls", "pop3", "-quiet", "-connect",
-                        "127.0.0.1:%d" % box.port("pop3")], input=script.encode(),
+                        "127.0.0.1:%d" % shared_pop3.port("pop3")], input=script.encode(),
                        capture_output=True, timeout=30)
     out = p.stdout.decode()
     assert "+OK 2 " in out and "+OK Bye" in out, out + p.stderr.decode()
 
 
-def test_stls_discards_pipelined_plaintext(box):
-    with pop3(box, tls="none") as c:
+def test_stls_discards_pipelined_plaintext(shared_pop3):
+    with shared_pop3.pop3(tls="none") as c:
         c.send("STLS\r\nCAPA\r\n")
         assert c.line().startswith("+OK")
         c.wrap_tls()
@@ -659,13 +451,13 @@ def test_stls_discards_pipelined_plaintext(box):
 # ---------------------------------------------------------------- the loop never stalls
 
 @pytest.mark.slow
-def test_large_mailbox_login_does_not_stall_others(box):
+def test_large_mailbox_login_does_not_stall_others(shared_pop3):
     """The first login to a big mailbox syncs its index (every file gets a
     UID, new/ moves to cur/).  That runs in a worker thread: another
     session's commands are answered meanwhile without waiting for it."""
     import threading
-    big = new_user(box)
-    md = box.maildir(big)
+    big = new_user(shared_pop3)
+    md = shared_pop3.maildir(big)
     for sub in ("tmp", "new", "cur"):
         os.makedirs(os.path.join(md, sub), exist_ok=True)
     n = 20000
@@ -675,19 +467,19 @@ def test_large_mailbox_login_does_not_stall_others(box):
         with open(os.path.join(md, "new", name), "wb") as f:
             f.write(b"Subject: x\n\nhello\n")
     if IS_ROOT:
-        pw = pwd.getpwnam(box.user)
+        pw = pwd.getpwnam(shared_pop3.user)
         for root, dirs, files in os.walk(os.path.dirname(md)):
             for x in dirs + files:
                 os.chown(os.path.join(root, x), pw.pw_uid, pw.pw_gid)
         os.chown(os.path.dirname(md), pw.pw_uid, pw.pw_gid)
 
-    other = new_user(box)
-    c = pop3(box, other)
+    other = new_user(shared_pop3)
+    c = shared_pop3.pop3(other)
     login = {}
 
     def big_login():
         t = time.monotonic()
-        b = pop3(box, big, timeout=120)
+        b = shared_pop3.pop3(big, timeout=120)
         login["secs"] = time.monotonic() - t
         login["stat"] = b.cmd("STAT")
         b.cmd("QUIT")
@@ -709,19 +501,19 @@ def test_large_mailbox_login_does_not_stall_others(box):
     assert worst < max(0.25, login["secs"] / 4), (worst, login["secs"])
 
 
-def test_login_clears_stale_tmp_files(box):
+def test_login_clears_stale_tmp_files(shared_pop3):
     """A crash can leave a half-written file in tmp/ (never answered 250):
     opening the mailbox removes those older than 36 hours, not newer ones."""
-    user = new_user(box)
-    deliver(box, user, 1)
-    tmp = os.path.join(box.maildir(user), "tmp")
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)
+    tmp = os.path.join(shared_pop3.maildir(user), "tmp")
     old, fresh = os.path.join(tmp, "old.partial"), os.path.join(tmp, "fresh.partial")
     for p in (old, fresh):
         with open(p, "wb") as f:
             f.write(b"half a message")
     t = time.time() - 40 * 3600
     os.utime(old, (t, t))
-    with pop3(box, user) as c:
+    with shared_pop3.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 1 ")
         c.cmd("QUIT")
     assert not os.path.exists(old) and os.path.exists(fresh)

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from test_pop3 import (PW, POP3Closed, box, deliver, new_user, place_message, pop3,  # noqa: F401
-                       pop3_box, pop3d_pid)
+from obtest import NEW_USER_PW as PW, POP3Closed, deliver, new_user, place_message, service_pid
 
 
 def rss_kb(pid):
@@ -29,10 +28,10 @@ def sanitized(pid):
         return any("libasan" in line or "libubsan" in line for line in f)
 
 
-def test_unknown_and_malformed_commands(box):
-    user = new_user(box)
-    deliver(box, user, 2)
-    with pop3(box, user) as c:
+def test_unknown_and_malformed_commands(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 2)
+    with shared_pop3.pop3(user) as c:
         for line in ("XYZZY", "RETR", "RETR abc", "RETR 0", "RETR -1", "RETR 99999999999",
                      "RETR 3", "TOP 1", "TOP 1 x", "LIST 1 2", "STAT now", "DELE", "UIDL 9",
                      "", "   "):
@@ -41,10 +40,10 @@ def test_unknown_and_malformed_commands(box):
         assert c.cmd("STAT").startswith("+OK 2 "), "the session must survive bad commands"
 
 
-def test_commands_in_the_wrong_state(box):
-    user = new_user(box)
-    deliver(box, user, 1)
-    with pop3(box) as c:
+def test_commands_in_the_wrong_state(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)
+    with shared_pop3.pop3() as c:
         for line in ("STAT", "LIST", "UIDL", "RETR 1", "TOP 1 0", "DELE 1", "RSET", "NOOP"):
             r = c.cmd(line)
             assert r.startswith("-ERR"), "%s before login -> %s" % (line, r)
@@ -56,8 +55,8 @@ def test_commands_in_the_wrong_state(box):
         assert c.cmd("STAT").startswith("+OK 1 ")
 
 
-def test_control_characters_and_nul(box):
-    with pop3(box) as c:
+def test_control_characters_and_nul(shared_pop3):
+    with shared_pop3.pop3() as c:
         assert c.cmd("CAPA\0X").startswith("-ERR")
         assert c.cmd("NOOP\x01").startswith("-ERR")
         c.send(b"RETR \xff\xfe\r\n")
@@ -67,8 +66,8 @@ def test_control_characters_and_nul(box):
 
 
 @pytest.mark.parametrize("size", [5000, 300000, 3000000])
-def test_over_long_line(box, size):
-    with pop3(box) as c:
+def test_over_long_line(shared_pop3, size):
+    with shared_pop3.pop3() as c:
         c.send("NOOP " + "x" * size + "\r\n")
         r = c.line(timeout=20)
         assert r == "-ERR Line too long", r
@@ -77,8 +76,8 @@ def test_over_long_line(box, size):
         assert b"TOP" in caps
 
 
-def test_too_many_errors_closes(box):
-    with pop3(box) as c:
+def test_too_many_errors_closes(shared_pop3):
+    with shared_pop3.pop3() as c:
         closed = False
         for i in range(40):
             try:
@@ -93,9 +92,9 @@ def test_too_many_errors_closes(box):
         assert closed, "the server kept a client sending only bad commands"
 
 
-def test_bare_lf_and_lowercase_accepted(box):
-    user = new_user(box)
-    with pop3(box) as c:
+def test_bare_lf_and_lowercase_accepted(shared_pop3):
+    user = new_user(shared_pop3)
+    with shared_pop3.pop3() as c:
         c.send("user %s\npass %s\nstat\n" % (user, PW))
         assert c.line().startswith("+OK")
         assert c.line().startswith("+OK")
@@ -105,18 +104,18 @@ def test_bare_lf_and_lowercase_accepted(box):
 def test_client_that_stops_reading_does_not_block_others(onebox_factory):
     """A client pipelines RETRs of a 5 MB message and never reads: the
     process's memory stays bounded and other sessions are served."""
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     user, other = new_user(ob), new_user(ob)
     deliver(ob, user, 1)
     deliver(ob, other, 1)
     place_message(ob, user, (b"X" * 998 + b"\n") * 5000)
-    pid = pop3d_pid(ob)
+    pid = service_pid(ob, "pop3d")
     base = rss_kb(pid)
-    hog = pop3(ob, user)
+    hog = ob.pop3(user)
     hog.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
     hog.send("RETR 2\r\n" * 200)
     time.sleep(1.0)
-    with pop3(ob, other) as c:
+    with ob.pop3(other) as c:
         assert c.cmd("STAT").startswith("+OK 1 ")
         first, lines = c.multi("RETR 1")
         assert first.startswith("+OK") and lines
@@ -129,13 +128,13 @@ def test_client_that_stops_reading_does_not_block_others(onebox_factory):
 
 @pytest.mark.slow
 def test_idle_timeout(onebox_factory):
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     ob.set("pop3_idle_timeout", "30")
     user = new_user(ob)
     deliver(ob, user, 1)
     place_message(ob, user, (b"Y" * 998 + b"\n") * 20000)     # 20 MB
-    idle = pop3(ob, user="")
-    stuck = pop3(ob, user)
+    idle = ob.pop3(user="")
+    stuck = ob.pop3(user)
     stuck.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
     stuck.send("RETR 2\r\n")
     t = time.monotonic()
@@ -146,13 +145,13 @@ def test_idle_timeout(onebox_factory):
     ob.wait_log(r"pop3 timeout address=127\.0\.0\.1 state=sending", timeout=15)
     idle.close()
     stuck.close()
-    with pop3(ob, user) as c:
+    with ob.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 2 "), "the mailbox lock must be released"
 
 
 @pytest.mark.slow
 def test_50mb_message_streamed_with_bounded_memory(onebox_factory):
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     user = new_user(ob)
     deliver(ob, user, 1)
     line = b"0123456789" * 7 + b"\n"
@@ -160,7 +159,7 @@ def test_50mb_message_streamed_with_bounded_memory(onebox_factory):
         (b"." if i % 97 == 0 else b"") + line for i in range(50 * 1024 * 1024 // len(line)))
     place_message(ob, user, data)
     want = data.replace(b"\n.", b"\n..").replace(b"\n", b"\r\n")
-    pid = pop3d_pid(ob)
+    pid = service_pid(ob, "pop3d")
     base = rss_kb(pid)
     peak = [base]
     done = threading.Event()
@@ -176,7 +175,7 @@ def test_50mb_message_streamed_with_bounded_memory(onebox_factory):
     th = threading.Thread(target=sample)
     th.start()
     try:
-        with pop3(ob, user, timeout=120) as c:
+        with ob.pop3(user, timeout=120) as c:
             size = int(c.cmd("LIST 2").split()[2])
             assert size == len(data) + data.count(b"\n")
             assert c.cmd("RETR 2").startswith("+OK")
@@ -195,28 +194,28 @@ def test_50mb_message_streamed_with_bounded_memory(onebox_factory):
     assert grown < bound, "pop3d grew by %d KB while sending a 50 MB message" % grown
 
 
-def test_disconnect_during_retr(box):
-    user = new_user(box)
-    deliver(box, user, 1)
-    place_message(box, user, (b"Z" * 998 + b"\n") * 3000)
+def test_disconnect_during_retr(shared_pop3):
+    user = new_user(shared_pop3)
+    deliver(shared_pop3, user, 1)
+    place_message(shared_pop3, user, (b"Z" * 998 + b"\n") * 3000)
     for _ in range(3):
-        c = pop3(box, user)
+        c = shared_pop3.pop3(user)
         c.send("RETR 2\r\n")
         c.rawline()
         c.sock.recv(10000)
         c.close()
-    with pop3(box, user) as c:
+    with shared_pop3.pop3(user) as c:
         assert c.cmd("STAT").startswith("+OK 2 ")
 
 
 def test_sigterm_with_open_sessions_expunges_nothing(onebox_factory):
-    ob = pop3_box(onebox_factory)
+    ob = onebox_factory.make_pop3()
     user, user2 = new_user(ob), new_user(ob)
     deliver(ob, user, 2)
     deliver(ob, user2, 1)
-    a = pop3(ob, user)
+    a = ob.pop3(user)
     assert a.cmd("DELE 1").startswith("+OK")
-    b = pop3(ob)                     # not logged in
+    b = ob.pop3()                     # not logged in
     ob.stop()                        # exit status 0 checked
     for c in (a, b):
         try:

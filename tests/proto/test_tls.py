@@ -66,7 +66,7 @@ def test_starttls_reply(shared):
         c.ehlo()
         r = c.cmd("STARTTLS")
         assert r.code == 220 and r.enhanced == "2.0.0", r
-        c.starttls_wrap()
+        c.wrap_tls()
         c.ehlo()
         r = c.cmd("STARTTLS")
         assert r.code in (503, 454, 502), "STARTTLS twice: %s" % r
@@ -185,7 +185,7 @@ def test_starttls_injection(shared):
             return                              # refused the pipelined STARTTLS: fine
         c.buf = b""
         try:
-            c.starttls_wrap()
+            c.wrap_tls()
         except (ssl.SSLError, OSError):
             return                              # dropped the connection: fine
         try:
