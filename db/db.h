@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "route.h"
+
 struct db;
 
 #define DB_DIR "db"		/* under data_dir, owned by the service user */
@@ -85,7 +87,8 @@ int db_alias_list(struct db *db, const char *domain,
 /* ---- recipient resolution ---- */
 struct db_target {
 	char *address;		/* final address */
-	int local;		/* 1: a mailbox of a local user; 0: an external address */
+	struct route route;	/* ROUTE_LOCAL (a local user's mailbox, with its
+				 * quota) or ROUTE_REMOTE (an external address) */
 };
 struct db_targets {
 	struct db_target *v;

@@ -1,5 +1,5 @@
 /*
- * commit - group commit of Maildir deliveries (see commit.h for the why).
+ * commit - group commit (see commit.h for the why).
  *
  * Batching happens in the loop thread, without locks: deliveries queue up
  * while a batch is being synced, and when it comes back the whole queue
@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -43,12 +44,15 @@ batch_work(struct job *j)
 	for (struct commit_job *cj = b->list; cj; cj = cj->next) {
 		cj->result = err ? -1 : 0;
 		cj->errno_val = err;
-		for (size_t i = 0; !err && i < cj->ntmps; i++)
-			if (maildir_tmp_publish(&cj->tmps[i]) < 0) {
+		for (size_t i = 0; !err && i < cj->nrenames; i++) {
+			struct commit_rename *r = &cj->renames[i];
+			if (rename(r->from, r->to) < 0) {
 				cj->result = -1;
 				cj->errno_val = errno;
 				break;
 			}
+			r->done = 1;
+		}
 	}
 	if (!err && syncfs(b->c->dirfd) < 0) {
 		err = errno;

@@ -5,8 +5,9 @@
  * Files: smtpd.c (process: listeners, limits, shutdown), smtp-session.c
  * (the command table and state machine), smtp-auth.c (AUTH PLAIN/LOGIN),
  * smtp-data.c (DATA: dot-unstuffing into a spool file), smtp-deliver.c
- * (the one hand-off point of a finished message: recipients resolved to
- * routes; today the only route is a local Maildir).
+ * (the one hand-off point of a finished message: the transaction becomes
+ * an envelope, each route's module takes its recipients; today the only
+ * one is local delivery, server/mail/deliver.h).
  */
 #ifndef ONEBOX_SMTP_H
 #define ONEBOX_SMTP_H

@@ -328,7 +328,7 @@ targets_text(const struct db_targets *t, struct buf *b)
 
 	for (size_t i = 0; i < t->n; i++)
 		v[i] = xasprintf("%s/%c", t->v[i].address,
-		    t->v[i].local ? 'L' : 'E');
+		    t->v[i].route.kind == ROUTE_LOCAL ? 'L' : 'E');
 	qsort(v, t->n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < t->n; i++) {
 		buf_printf(b, "%s%s", i ? " " : "", v[i]);
