@@ -26,12 +26,29 @@ struct delivery {
 	struct envelope env;
 };
 
-static void
-reply_no_route(struct smtp_session *s, const char *addr)
+static int
+relay_allowed(struct smtp_session *s)
 {
-	if (s->auth_user || smtpd_trusted(s->d, s->peer.ip))
-		smtp_reply(s, "554 5.7.1 <%s>: no route to remote domains: this server delivers only to "
-		    "its own domains (outbound delivery is not enabled)", addr);
+	return s->auth_user || smtpd_trusted(s->d, s->peer.ip);
+}
+
+/* reply_remote - a recipient routed to the internet: the outbound queue
+ * does not exist yet, so the client is asked to keep the message (4xx)
+ * instead of being told 250 for mail that would go nowhere. */
+static void
+reply_remote(struct smtp_session *s, const char *addr, const char *target)
+{
+	log_info("%016llx smtp id=%s to=<%s> target=<%s> status=deferred reason=\"external delivery not "
+	    "available yet\"", (unsigned long long)s->id, s->qid, addr, target);
+	smtp_reply(s, "451 4.3.0 <%s>: external delivery not available yet (no outbound queue): "
+	    "try again later", addr);
+}
+
+static void
+reply_notlocal(struct smtp_session *s, const char *addr)
+{
+	if (relay_allowed(s))
+		reply_remote(s, addr, addr);
 	else
 		smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", addr);
 }
@@ -40,7 +57,6 @@ int
 smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rcpt *r)
 {
 	struct mailaddr pm;
-	size_t nlocal = 0;
 
 	if (a->domain[0] == '\0') {
 		/* RFC 5321 §4.5.1: <postmaster> means ours */
@@ -55,7 +71,7 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	case DB_RESOLVE_OK:
 		break;
 	case DB_RESOLVE_NOTLOCAL:
-		reply_no_route(s, r->addr);
+		reply_notlocal(s, r->addr);
 		return -1;
 	case DB_RESOLVE_UNKNOWN:
 		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown", r->addr);
@@ -72,19 +88,16 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	}
 	for (size_t i = 0; i < r->targets.n; i++) {
 		const struct db_target *t = &r->targets.v[i];
-		if (t->route.kind != ROUTE_LOCAL)
-			continue;
-		nlocal++;
+		if (t->route.kind == ROUTE_REMOTE) {
+			reply_remote(s, r->addr, t->address);
+			db_targets_free(&r->targets);
+			return -1;
+		}
 		if (local_over_quota(s->d->conf->data_dir, t->address, t->route.quota, s->declared_size)) {
 			smtp_reply(s, "452 4.2.2 <%s>: Mailbox full", r->addr);
 			db_targets_free(&r->targets);
 			return -1;
 		}
-	}
-	if (nlocal == 0) {
-		reply_no_route(s, r->addr);
-		db_targets_free(&r->targets);
-		return -1;
 	}
 	return 0;
 }
@@ -133,8 +146,9 @@ static void
 delivery_done(struct envelope *env, void *arg)
 {
 	struct smtp_session *s = arg;
-	int ok = envelope_count(env, RCPT_DELIVERED) > 0 &&
-	    envelope_count(env, RCPT_DEFERRED) == 0 && envelope_count(env, RCPT_FAILED) == 0;
+	/* every recipient must be durable somewhere: one still pending (a
+	 * route nothing took) makes the client keep the message */
+	int ok = envelope_count(env, RCPT_DELIVERED) == env->nrcpts;
 
 	log_rcpts(s, env);
 	delivery_free(s);
@@ -204,11 +218,6 @@ smtp_deliver(struct smtp_session *s)
 		deliver_fail(s, "452 4.2.2 Mailbox full");
 		return;
 	}
-	for (size_t i = 0; i < d->env.nrcpts; i++)
-		if (d->env.rcpts[i].route.kind != ROUTE_LOCAL)
-			log_warnx("%016llx smtp id=%s to=<%s> orig_to=<%s> status=undeliverable "
-			    "reason=\"no route to remote domains\"", (unsigned long long)s->id,
-			    s->qid, d->env.rcpts[i].final, d->env.rcpts[i].orcpt);
 	if (local_deliver(s->d->conf->data_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
 		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->id, s->qid);
 		delivery_free(s);

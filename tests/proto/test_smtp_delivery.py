@@ -236,6 +236,30 @@ def test_alias_external_target_and_list(onebox):
         assert r.code == 550 and r.enhanced == "5.1.1", "deleted alias still works: %s" % r
 
 
+@pytest.mark.parametrize("how", ["alias", "nested-alias", "catchall"])
+def test_external_target_deferred_not_dropped(onebox, how):
+    """Until the outbound queue exists, a recipient that reaches an external address is 451, never 250."""
+    onebox.cli("alias", "add", "fwd@local.test", ALICE, "someone@remote.test")
+    rcpt = "fwd@local.test"
+    if how == "nested-alias":
+        onebox.cli("alias", "add", "outer@local.test", "fwd@local.test")
+        rcpt = "outer@local.test"
+    elif how == "catchall":
+        onebox.cli("catchall", "set", "local.test", "fwd@local.test")
+        rcpt = "nobody-here@local.test"
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        r = c.cmd("RCPT TO:<%s>" % rcpt)
+        assert r.code == 451 and r.enhanced == "4.3.0", r
+        assert "external delivery not available" in r.text, r
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250       # the others still go through
+        assert c.data(make_message("a@example.org", BOB)).code == 250
+    assert onebox.messages(ALICE) == [], "part of a deferred recipient was delivered"
+    onebox.wait_log(r"to=<%s> target=<someone@remote\.test> status=deferred" % re.escape(rcpt))
+    assert "undeliverable" not in onebox.log()
+
+
 def add_alias_maybe_refused(ob, *args):
     """Add an alias; True if added, False if the CLI refused it as a loop (also fine)."""
     p = ob.cli("alias", "add", *args, check=False)
