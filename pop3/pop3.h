@@ -27,6 +27,7 @@
 #include "auth-client.h"
 #include "conf.h"
 #include "db.h"
+#include "dotstuff.h"
 #include "ev.h"
 #include "index.h"
 #include "front.h"
@@ -109,7 +110,7 @@ struct pop3_session {
 	struct buf scratch;
 	int msg_fd;
 	size_t cursor;		/* LIST/UIDL: next index */
-	struct pop3_stuff stuff;
+	struct dot_stuff stuff;
 
 	struct pop3_session *next, *prev;
 };

@@ -17,6 +17,7 @@
 #include "commit.h"
 #include "conf.h"
 #include "db.h"
+#include "dotstuff.h"
 #include "ev.h"
 #include "front.h"
 #include "io.h"
@@ -86,7 +87,7 @@ struct smtp_session {
 	int spool_fd;
 	uint64_t data_size;		/* bytes stored so far (LF line ends) */
 	uint64_t data_lines;		/* LF count, for the CRLF size */
-	int data_state;
+	struct dot_unstuff data_unstuff;	/* the DATA converter's state */
 	int data_too_big;
 	struct buf data_out;		/* unstuffed bytes waiting to be written */
 	int data_err;
