@@ -116,19 +116,22 @@ void db_targets_free(struct db_targets *t);
 int db_sender_allowed(struct db *db, const char *user, const char *sender);
 
 /* ---- settings: mail settings, key table with defaults in db/settings.c ---- */
-enum setting_type { SET_INT, SET_SIZE, SET_BOOL, SET_STRING, SET_CIDRS };
+enum setting_type { SET_INT, SET_SIZE, SET_BOOL, SET_STRING, SET_CIDRS, SET_ENUM };
 struct setting_def {
 	const char *name;
 	enum setting_type type;
 	const char *def;	/* default, as text */
 	int64_t min, max;	/* for INT/SIZE */
 	const char *doc;
+	const char *choices;	/* for ENUM: the words, space separated */
 };
 /* enum setting_id: ST_MAX_RECIPIENTS, ... one per line of settings.def */
 enum setting_id {
 #define SETTING(id, name, type, def, min, max, doc) ST_##id,
+#define SETTING_ENUM(id, name, def, choices, doc) ST_##id,
 #include "settings.def"
 #undef SETTING
+#undef SETTING_ENUM
 	ST__COUNT
 };
 extern const struct setting_def setting_defs[];	/* [ST__COUNT + 1], NULL-name terminated */
@@ -141,8 +144,9 @@ int db_setting_reset(struct db *db, const char *name, const char **error_r);
 /* db_setting_str - current value as text (default if unset); valid until the
  * next db_setting_* call on this db. */
 const char *db_setting_str(struct db *db, enum setting_id id);
-/* db_setting_int - the number of an INT, SIZE or BOOL setting (0 for others),
- * parsed once when the settings are (re)loaded. */
+/* db_setting_int - the number of an INT, SIZE or BOOL setting, the position
+ * of an ENUM's word in its list (0 for others), parsed once when the
+ * settings are (re)loaded. */
 int64_t db_setting_int(struct db *db, enum setting_id id);
 
 /* db_changed - 1 if another connection changed the DB since the last call

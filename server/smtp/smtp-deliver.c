@@ -193,6 +193,23 @@ over_quota_now(struct smtp_session *s, const struct envelope *env)
 	return NULL;
 }
 
+/* bare_line_ends_refused - 1 (logged) when the data held a bare CR or LF
+ * and smtp_bare_line_ends says reject: such a message may read differently
+ * to each program that handles it (SMTP smuggling, header confusion). */
+static int
+bare_line_ends_refused(struct smtp_session *s)
+{
+	const struct dot_unstuff *u = &s->data_unstuff;
+
+	if (u->bare_cr == 0 && u->bare_lf == 0)
+		return 0;
+	if (db_setting_int(s->d->db, ST_SMTP_BARE_LINE_ENDS) == SMTP_BARE_NORMALIZE)
+		return 0;
+	log_info("%016llx smtp id=%s status=rejected reason=\"bare line ends\" bare_cr=%llu bare_lf=%llu",
+	    (unsigned long long)s->id, s->qid, (unsigned long long)u->bare_cr, (unsigned long long)u->bare_lf);
+	return 1;
+}
+
 void
 smtp_deliver(struct smtp_session *s)
 {
@@ -206,6 +223,10 @@ smtp_deliver(struct smtp_session *s)
 	}
 	if (s->data_err) {
 		deliver_fail(s, "451 4.3.0 Local error in processing, try again later");
+		return;
+	}
+	if (bare_line_ends_refused(s)) {
+		deliver_fail(s, "550 5.6.0 Message contains bare CR or bare LF");
 		return;
 	}
 	d = xcalloc(1, sizeof(*d));

@@ -40,6 +40,9 @@ enum smtp_state {
 	SMTP_S_CLOSING,		/* reply queued, closing */
 };
 
+/* smtp_bare_line_ends, in the order of its words in db/settings.def */
+enum smtp_bare_line_ends { SMTP_BARE_REJECT, SMTP_BARE_NORMALIZE };
+
 struct smtp_rcpt {
 	char addr[ADDR_FORMAT_MAX];	/* as given (canonical form) */
 	struct db_targets targets;

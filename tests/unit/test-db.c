@@ -473,6 +473,10 @@ test_settings(void **state)
 		  "'10.0.0.0/33' is not", NULL },
 		{ "cidrs bad host", "trusted_networks", "example.com",
 		  "trusted_networks: 'example.com' is not", NULL },
+		{ "enum", "smtp_bare_line_ends", "Normalize", NULL, "normalize" },
+		{ "enum bad", "smtp_bare_line_ends", "norm", "smtp_bare_line_ends: "
+		  "must be one of: reject normalize", NULL },
+		{ "enum empty", "smtp_bare_line_ends", "", "must be one of", NULL },
 		{ "unknown", "no_such_key", "1", "unknown setting 'no_such_key'",
 		  NULL },
 	};
@@ -500,6 +504,9 @@ test_settings(void **state)
 	assert_int_equal(db_setting_int(db, ST_MAX_MESSAGE_SIZE), 26214400);
 	assert_int_equal(db_setting_int(db, ST_SMTP_IDLE_TIMEOUT), 300);
 	assert_string_equal(db_setting_str(db, ST_TRUSTED_NETWORKS), "");
+	assert_int_equal(db_setting_int(db, ST_SMTP_BARE_LINE_ENDS), 0);
+	OK(db_setting_set(db, "smtp_bare_line_ends", "normalize", &err_));
+	assert_int_equal(db_setting_int(db, ST_SMTP_BARE_LINE_ENDS), 1);
 	assert_null(setting_find("nope"));
 }
 
