@@ -257,33 +257,28 @@ db_targets_free(struct db_targets *t)
 int
 db_sender_allowed(struct db *db, const char *user, const char *sender)
 {
-	struct db_targets t;
-	struct resolve r;
-	int rc, found = 0;
+	sqlite3_stmt *st;
+	int rc;
 
 	if (strcasecmp(user, sender) == 0)
 		return 1;
-	/* only an alias may stand for a user: not another user, and not the
-	 * catch-all, which would let anyone use any address of the domain */
-	switch ((rc = db_is_user(db, sender))) {
-	case 0:
-		break;
-	case 1:
+	/* an explicit right only: an alias that merely delivers to the user
+	 * is not enough, nor is the catch-all (it would let anyone use any
+	 * address of the domain) */
+	st = db_stmt(db, "SELECT 1 FROM alias_senders WHERE alias = ? AND "
+	    "user = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
 		return 0;
-	default:
-		return -1;
-	}
-	memset(&r, 0, sizeof(r));
-	memset(&t, 0, sizeof(t));
-	r.db = db;
-	r.t = &t;
-	if (resolve_start(&r, sender, 0) == DB_RESOLVE_ERROR)
-		return -1;
-	for (size_t i = 0; i < t.n; i++)
-		if (t.v[i].route.kind == ROUTE_LOCAL && strcasecmp(t.v[i].address, user) == 0)
-			found = 1;
-	db_targets_free(&t);
-	return found;
+	db_sqlerr(db, "sender lookup");
+	return -1;
 }
 
 /* reaches - DFS through alias targets from 'from'; 1 if 'to' is met. */

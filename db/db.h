@@ -46,6 +46,9 @@ struct db_domain {
 	char *name;
 	int system;		/* users authenticate through PAM */
 	char *catchall;		/* NULL if none */
+	int allow_outside_senders;	/* clients that are neither trusted nor
+					 * authenticated may use its addresses as
+					 * sender on port 25 */
 };
 int db_domain_add(struct db *db, const char *name, int system, const char **error_r);
 int db_domain_del(struct db *db, const char *name, const char **error_r);	/* refuses if it has users */
@@ -53,6 +56,8 @@ int db_domain_get(struct db *db, const char *name, struct db_domain *d_r);	/* 1/
 /* db_domain_list - calls cb for each domain, sorted by name. */
 int db_domain_list(struct db *db, void (*cb)(const struct db_domain *d, void *ctx), void *ctx);
 void db_domain_free(struct db_domain *d);
+/* db_domain_set_outside_senders - set allow_outside_senders (0/1). */
+int db_domain_set_outside_senders(struct db *db, const char *name, int allow, const char **error_r);
 int db_catchall_set(struct db *db, const char *domain, const char *target, const char **error_r);
 int db_catchall_clear(struct db *db, const char *domain, const char **error_r);
 
@@ -83,6 +88,13 @@ int db_alias_add(struct db *db, const char *address, const char *target, const c
 int db_alias_del(struct db *db, const char *address, const char *target, const char **error_r);
 int db_alias_list(struct db *db, const char *domain,
     void (*cb)(const char *address, const char *target, void *ctx), void *ctx);
+/* db_alias_sender_add - let user (a local user) use alias as envelope
+ * sender; db_alias_sender_del - take it back (user NULL: everyone). */
+int db_alias_sender_add(struct db *db, const char *alias, const char *user, const char **error_r);
+int db_alias_sender_del(struct db *db, const char *alias, const char *user, const char **error_r);
+/* db_alias_sender_list - the users allowed to send as alias. */
+int db_alias_sender_list(struct db *db, const char *alias,
+    void (*cb)(const char *user, void *ctx), void *ctx);
 
 /* ---- recipient resolution ---- */
 struct db_target {
@@ -112,7 +124,9 @@ enum db_resolve db_resolve(struct db *db, const char *address, struct db_targets
 void db_targets_free(struct db_targets *t);
 
 /* db_sender_allowed - 1 if user (an authenticated address) may use sender as
- * envelope sender: its own address, or an alias that expands to it. 0/-1. */
+ * envelope sender: its own address, or an alias that lists the user among
+ * its senders (db_alias_sender_add; off by default: an alias that
+ * delivers to a user does not let the user send as it). 0/-1. */
 int db_sender_allowed(struct db *db, const char *user, const char *sender);
 
 /* ---- settings: mail settings, key table with defaults in db/settings.c ---- */

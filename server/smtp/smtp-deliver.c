@@ -102,6 +102,33 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	return 0;
 }
 
+int
+smtp_sender_check(struct smtp_session *s, const struct mailaddr *from)
+{
+	struct db_domain dom;
+	int rc, allow;
+
+	if (s->svc != SVC_SMTP || from->local[0] == '\0' || from->literal || relay_allowed(s))
+		return 0;
+	if ((rc = db_domain_get(s->d->db, from->domain, &dom)) == 0)
+		return 0;
+	if (rc < 0) {
+		smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", s->from_text);
+		s->from_text[0] = '\0';
+		return -1;
+	}
+	allow = dom.allow_outside_senders;
+	db_domain_free(&dom);
+	if (allow)
+		return 0;
+	log_info("%016llx smtp mail from=<%s> address=%s status=rejected reason=\"local domain sender "
+	    "from an outside client\"", (unsigned long long)s->id, s->from_text, s->peer.ip);
+	smtp_reply(s, "550 5.7.1 <%s>: Sender address is in a domain of this server, but the client is "
+	    "neither authenticated nor trusted: use submission (port 587 or 465) with a login", s->from_text);
+	s->from_text[0] = '\0';
+	return -1;
+}
+
 /* build_envelope - the transaction as an envelope: one recipient per target. */
 static void
 build_envelope(struct smtp_session *s, struct envelope *env)

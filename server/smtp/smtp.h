@@ -143,6 +143,12 @@ void smtp_data_abort(struct smtp_session *s);
 /* smtp-deliver.c */
 /* smtp_rcpt_check - resolve a RCPT; 0 accepted (rcpt filled), or -1 with the reply sent. */
 int smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rcpt *r);
+/* smtp_sender_check - policy on MAIL's sender, after the syntax and
+ * authentication checks: on port 25 a client that is neither trusted nor
+ * authenticated may not use an address of a local domain (unless the
+ * domain allows outside senders); <> always passes.  0 to go on, or -1
+ * with the reply sent and from_text cleared. */
+int smtp_sender_check(struct smtp_session *s, const struct mailaddr *from);
 /* smtp_deliver - hand the finished message on; replies when durable. */
 void smtp_deliver(struct smtp_session *s);
 

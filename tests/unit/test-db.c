@@ -426,8 +426,13 @@ test_sender_allowed(void **state)
 	} cases[] = {
 		{ "own address", "bob@example.com", "bob@example.com", 1 },
 		{ "own, other case", "bob@example.com", "BOB@Example.com", 1 },
-		{ "alias to user", "bob@example.com", "team@example.com", 1 },
-		{ "nested alias", "Carol@example.com", "nested@example.com", 1 },
+		{ "alias to user, not allowed", "bob@example.com",
+		  "team@example.com", 0 },
+		{ "alias allowed", "alice@example.com", "team@example.com", 1 },
+		{ "alias allowed, other case", "ALICE@example.com",
+		  "Team@example.com", 1 },
+		{ "nested alias, not allowed", "Carol@example.com",
+		  "nested@example.com", 0 },
 		{ "alias not to user", "Carol@example.com", "team@example.com",
 		  0 },
 		{ "another user", "bob@example.com", "alice@example.com", 0 },
@@ -437,13 +442,29 @@ test_sender_allowed(void **state)
 		{ "foreign", "bob@example.com", "bob@gmail.com", 0 },
 	};
 	struct db *db = ((struct fx *)*state)->db;
+	const char *err;
 
 	fixture(db);
+	/* the right is explicit, and not tied to being a target */
+	OK(db_alias_sender_add(db, "team@example.com", "alice@example.com", &err_));
+	assert_int_equal(db_alias_sender_add(db, "bob@example.com",
+	    "alice@example.com", &err), -1);
+	assert_int_equal(db_alias_sender_add(db, "team@example.com",
+	    "nobody@example.com", &err), -1);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r = db_sender_allowed(db, cases[i].user, cases[i].sender);
 		if (r != cases[i].allowed)
 			fail_msg("%s: %d", cases[i].name, r);
 	}
+	OK(db_alias_sender_del(db, "team@example.com", "alice@example.com", &err_));
+	assert_int_equal(db_sender_allowed(db, "alice@example.com", "team@example.com"), 0);
+	assert_int_equal(db_alias_sender_del(db, "team@example.com",
+	    "alice@example.com", &err), -1);
+	/* deleting the user takes its rights with it */
+	OK(db_alias_sender_add(db, "team@example.com", "alice@example.com", &err_));
+	OK(db_user_del(db, "alice@example.com", &err_));
+	OK(db_user_add(db, "alice@example.com", "$y$x", 0, &err_));
+	assert_int_equal(db_sender_allowed(db, "alice@example.com", "team@example.com"), 0);
 }
 
 static void
