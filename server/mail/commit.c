@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 struct batch {
 	struct job job;
@@ -25,6 +26,7 @@ struct batch {
 
 struct committer {
 	int dirfd;
+	dev_t dev;			/* the file system syncfs covers */
 	struct jobs *jobs;
 	struct commit_job *queue, **queue_tail;	/* waiting for the next batch */
 	int syncing;
@@ -105,12 +107,21 @@ struct committer *
 committer_new(struct ev_loop *loop, const char *sync_dir)
 {
 	struct committer *c = xcalloc(1, sizeof(*c));
+	struct stat st;
+
 	c->dirfd = open(sync_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0)
+	if (c->dirfd < 0 || fstat(c->dirfd, &st) < 0)
 		fatal("open %s", sync_dir);
+	c->dev = st.st_dev;
 	c->queue_tail = &c->queue;
 	c->jobs = jobs_new(loop, 1);
 	return c;
+}
+
+dev_t
+committer_dev(const struct committer *c)
+{
+	return c->dev;
 }
 
 void

@@ -28,6 +28,7 @@
 #include "ev.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct commit_job;
 typedef void commit_done_cb(struct commit_job *job, void *arg);
@@ -52,6 +53,9 @@ struct commit_job {
 struct committer;
 /* committer_new - start the thread; sync_dir is any directory on the mail fs. */
 struct committer *committer_new(struct ev_loop *loop, const char *sync_dir);
+/* committer_dev - the file system committer_new's sync_dir is on: the one
+ * syncfs covers; a file elsewhere would not be made durable. */
+dev_t committer_dev(const struct committer *c);
 /* committer_submit - queue job; job->done runs later from the loop. */
 void committer_submit(struct committer *c, struct commit_job *job);
 

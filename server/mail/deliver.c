@@ -19,9 +19,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 struct local_job {
 	struct commit_job job;
+	dev_t dev;			/* the committer's file system */
 	struct envelope *env;
 	local_done_cb *done;
 	void *arg;
@@ -95,9 +97,26 @@ copy_spool(int from, int to)
 	}
 }
 
+/* on_mail_fs - 0 if fd is on file system dev, else -1 (EXDEV, logged). */
+static int
+on_mail_fs(int fd, dev_t dev, const char *dir)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (st.st_dev == dev)
+		return 0;
+	log_warnx("deliver: refusing mailbox %s: it is on another file system than the mail "
+	    "directory, which the group commit does not sync", dir);
+	errno = EXDEV;
+	return -1;
+}
+
 /* write_copy - a new file in dir/tmp/: the trace lines, then the spool. */
 static int
-write_copy(const struct envelope *env, const char *dir, const char *orcpt, struct maildir_tmp *t)
+write_copy(const struct envelope *env, dev_t dev, const char *dir, const char *orcpt,
+    struct maildir_tmp *t)
 {
 	char hdr[2 * 1024 + 64];
 	int n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\nDelivered-To: %s\n", env->sender, orcpt);
@@ -111,7 +130,8 @@ write_copy(const struct envelope *env, const char *dir, const char *orcpt, struc
 	if ((fd = maildir_tmp_create(dir, t)) < 0 &&
 	    (errno != ENOENT || maildir_create(dir) < 0 || (fd = maildir_tmp_create(dir, t)) < 0))
 		return -1;
-	if (write(fd, hdr, (size_t)n) != n || copy_spool(env->spool_fd, fd) < 0) {
+	if (on_mail_fs(fd, dev, dir) < 0 || write(fd, hdr, (size_t)n) != n ||
+	    copy_spool(env->spool_fd, fd) < 0) {
 		int e = errno;
 		close(fd);
 		maildir_tmp_abort(t);
@@ -167,7 +187,7 @@ add_file(struct local_job *j, const char *data_dir, size_t i, size_t first)
 	memset(t, 0, sizeof(*t));
 	rc = first == SIZE_MAX ? -1 : link_copy(&j->tmps[first], dir, t);
 	if (rc < 0)	/* the first of its run, or another file system */
-		rc = write_copy(j->env, dir, r->orcpt, t);
+		rc = write_copy(j->env, j->dev, dir, r->orcpt, t);
 	free(dir);
 	if (rc < 0)
 		return -1;
@@ -257,6 +277,7 @@ local_deliver(const char *data_dir, struct committer *c, struct envelope *env,
 	struct local_job *j = xcalloc(1, sizeof(*j));
 
 	j->env = env;
+	j->dev = committer_dev(c);
 	j->done = done;
 	j->arg = arg;
 	j->file_of = xcalloc(env->nrcpts ? env->nrcpts : 1, sizeof(*j->file_of));

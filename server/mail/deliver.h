@@ -14,6 +14,11 @@
  * RCPT_DEFERRED with a 451 reply if the commit failed (their files are
  * taken back).  Recipients of other routes are left as they are.
  *
+ * A mailbox on another file system than the committer's is refused
+ * (errno EXDEV, logged): syncfs would not make its files durable, so a
+ * "250" for it could be a lie after a power loss.  The check costs one
+ * fstat of the first file of each message (links share its file system).
+ *
  * Runs in the event loop thread: the writes are ordinary (page cache)
  * writes; the only waits are in the committer's thread.
  */

@@ -439,3 +439,32 @@ def test_unknown_domain_user_refused(shared):
             assert c.cmd("NOOP").code == 250
         except SMTPClosed:
             raise AssertionError("connection closed after one unknown recipient")
+
+
+def test_mailbox_on_another_file_system_refused(onebox):
+    """syncfs covers only data_dir/mail's file system: a mailbox mounted elsewhere is 451, never a 250 that is not durable."""
+    import pwd
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    onebox.send("a@example.org", BOB)                     # creates bob's Maildir
+    box = onebox.maildir(BOB)
+    pw = pwd.getpwnam(onebox.user)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700,uid=%d,gid=%d" % (pw.pw_uid, pw.pw_gid),
+                        "onebox-test", box], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: " + p.stderr.strip())
+    try:
+        with onebox.raw() as c:
+            c.ehlo()
+            assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+            assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+            r = c.data(make_message("a@example.org", BOB))
+            assert r.code == 451 and r.enhanced == "4.3.0", r
+        onebox.wait_log(r"refusing mailbox \S+: it is on another file system")
+        for sub in ("tmp", "new", "cur"):
+            d = os.path.join(box, sub)
+            assert not os.path.isdir(d) or os.listdir(d) == [], "files left in %s" % d
+        r, _ = onebox.send("a@example.org", ALICE)        # others are not affected
+        assert r.code == 250
+    finally:
+        subprocess.run(["umount", box], check=True)
