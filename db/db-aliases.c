@@ -5,6 +5,10 @@
  * a local domain must already be a user or an alias: resolution skips
  * dangling local targets, so refusing them here catches typos before mail
  * is lost.  Deleting a user does not touch aliases that point to it.
+ *
+ * Sending as an alias is a separate right (alias_senders): receiving mail
+ * for team@ does not mean speaking for it.  It goes with the alias (removed
+ * when the alias's last target is) and with the user (removed with it).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +152,12 @@ db_alias_del(struct db *db, const char *address, const char *target,
 		    db_seterr(db, "alias %s does not exist", address);
 		return -1;
 	}
+	if (db_exec(db, "DELETE FROM alias_senders WHERE alias = ?1 AND "
+	    "NOT EXISTS (SELECT 1 FROM aliases WHERE address = ?1)", 1,
+	    args) < 0) {
+		*error_r = db->err;
+		return -1;
+	}
 	return 0;
 }
 
@@ -178,5 +188,75 @@ db_alias_list(struct db *db, const char *domain,
 		db_sqlerr(db, "alias list");
 	sqlite3_finalize(st);
 	free(ldom);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+db_alias_sender_add(struct db *db, const char *alias, const char *user,
+    const char **error_r)
+{
+	const char *args[2] = { alias, user };
+	int r;
+
+	if ((r = db_is_alias(db, alias)) == 0) {
+		*error_r = db_seterr(db, "%s is not an alias", alias);
+		return -1;
+	}
+	if (r == 1 && (r = db_is_user(db, user)) == 0) {
+		*error_r = db_seterr(db, "%s is not a user", user);
+		return -1;
+	}
+	if (r < 0 || db_exec(db, "INSERT OR IGNORE INTO alias_senders "
+	    "(alias, user) VALUES (?, ?)", 2, args) < 0) {
+		*error_r = db->err;
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_alias_sender_del(struct db *db, const char *alias, const char *user,
+    const char **error_r)
+{
+	const char *args[2] = { alias, user };
+	int r;
+
+	if (user)
+		r = db_exec(db, "DELETE FROM alias_senders WHERE alias = ? AND "
+		    "user = ?", 2, args);
+	else
+		r = db_exec(db, "DELETE FROM alias_senders WHERE alias = ?", 1,
+		    args);
+	if (r < 0) {
+		*error_r = db->err;
+		return -1;
+	}
+	if (user && sqlite3_changes(db->sq) == 0) {
+		*error_r = db_seterr(db, "%s may not send as %s anyway", user,
+		    alias);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_alias_sender_list(struct db *db, const char *alias,
+    void (*cb)(const char *user, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* a private statement: cb may call back into the db */
+	if (sqlite3_prepare_v2(db->sq, "SELECT user FROM alias_senders "
+	    "WHERE alias = ? ORDER BY user", -1, &st, NULL) != SQLITE_OK) {
+		db_sqlerr(db, "alias senders");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, alias, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb((const char *)sqlite3_column_text(st, 0), ctx);
+	if (rc != SQLITE_DONE)
+		db_sqlerr(db, "alias senders");
+	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -97,6 +97,7 @@ domain_row(sqlite3_stmt *st, struct db_domain *d)
 	d->system = sqlite3_column_int(st, 1);
 	c = sqlite3_column_text(st, 2);
 	d->catchall = c && *c ? xstrdup((const char *)c) : NULL;
+	d->allow_outside_senders = sqlite3_column_int(st, 3);
 }
 
 int
@@ -106,8 +107,8 @@ db_domain_get(struct db *db, const char *name, struct db_domain *d_r)
 	int rc;
 
 	memset(d_r, 0, sizeof(*d_r));
-	st = db_stmt(db, "SELECT name, system, catchall FROM domains "
-	    "WHERE name = ?");
+	st = db_stmt(db, "SELECT name, system, catchall, "
+	    "allow_outside_senders FROM domains WHERE name = ?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -129,8 +130,9 @@ db_domain_list(struct db *db,
 	int rc;
 
 	/* a private statement: cb may call back into the db */
-	if (sqlite3_prepare_v2(db->sq, "SELECT name, system, catchall "
-	    "FROM domains ORDER BY name", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db->sq, "SELECT name, system, catchall, "
+	    "allow_outside_senders FROM domains ORDER BY name", -1, &st,
+	    NULL) != SQLITE_OK) {
 		db_sqlerr(db, "domain list");
 		return -1;
 	}
@@ -151,6 +153,26 @@ db_domain_free(struct db_domain *d)
 	free(d->name);
 	free(d->catchall);
 	d->name = d->catchall = NULL;
+}
+
+int
+db_domain_set_outside_senders(struct db *db, const char *name, int allow,
+    const char **error_r)
+{
+	const char *args[2] = { allow ? "1" : "0", name };
+	int r;
+
+	if ((r = db_is_local_domain(db, name)) <= 0) {
+		*error_r = r < 0 ? db->err :
+		    db_seterr(db, "domain %s does not exist", name);
+		return -1;
+	}
+	if (db_exec(db, "UPDATE domains SET allow_outside_senders = ? "
+	    "WHERE name = ?", 2, args) < 0) {
+		*error_r = db->err;
+		return -1;
+	}
+	return 0;
 }
 
 /* catchall_check_target - a local target must be a user or an alias. */

@@ -40,7 +40,8 @@ struct resolve {
 static void	resolve_target(struct resolve *r, const char *target);
 
 static void
-resolve_add(struct resolve *r, const char *address, int local)
+resolve_add(struct resolve *r, const char *address, enum route_kind kind,
+    uint64_t quota)
 {
 	struct db_targets *t = r->t;
 
@@ -53,7 +54,9 @@ resolve_add(struct resolve *r, const char *address, int local)
 	}
 	t->v = xrealloc(t->v, (t->n + 1) * sizeof(*t->v));
 	t->v[t->n].address = xstrdup(address);
-	t->v[t->n].local = local;
+	memset(&t->v[t->n].route, 0, sizeof(t->v[t->n].route));
+	t->v[t->n].route.kind = kind;
+	t->v[t->n].route.quota = quota;
 	t->n++;
 }
 
@@ -88,15 +91,15 @@ alias_targets(struct db *db, const char *address, char ***v_r, size_t *n_r)
 	return 0;
 }
 
-/* user_lookup - 1 with the stored address and enabled flag, 0, -1. */
+/* user_lookup - 1 with the stored address, enabled flag and quota, 0, -1. */
 static int
 user_lookup(struct db *db, const char *address, char **addr_r,
-    int *enabled_r)
+    int *enabled_r, uint64_t *quota_r)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	st = db_stmt(db, "SELECT address, enabled FROM users "
+	st = db_stmt(db, "SELECT address, enabled, quota FROM users "
 	    "WHERE address = ?");
 	if (st == NULL)
 		return -1;
@@ -105,6 +108,7 @@ user_lookup(struct db *db, const char *address, char **addr_r,
 	if (rc == SQLITE_ROW) {
 		*addr_r = xstrdup((const char *)sqlite3_column_text(st, 0));
 		*enabled_r = sqlite3_column_int(st, 1);
+		*quota_r = (uint64_t)sqlite3_column_int64(st, 2);
 	} else if (rc != SQLITE_DONE)
 		db_sqlerr(db, "user lookup");
 	sqlite3_reset(st);
@@ -145,6 +149,7 @@ resolve_target(struct resolve *r, const char *target)
 	const char *at = strrchr(target, '@');
 	char *stored = NULL;
 	int rc, enabled;
+	uint64_t quota;
 
 	for (int i = 0; i < r->depth; i++) {
 		if (strcasecmp(r->path[i], target) == 0) {
@@ -153,17 +158,17 @@ resolve_target(struct resolve *r, const char *target)
 		}
 	}
 	if (at == NULL || (rc = db_is_local_domain(r->db, at + 1)) == 0) {
-		resolve_add(r, target, 0);
+		resolve_add(r, target, ROUTE_REMOTE, 0);
 		return;
 	}
 	if (rc < 0 || (rc = user_lookup(r->db, target, &stored,
-	    &enabled)) < 0) {
+	    &enabled, &quota)) < 0) {
 		r->error = 1;
 		return;
 	}
 	if (rc == 1) {
 		if (enabled)
-			resolve_add(r, stored, 1);
+			resolve_add(r, stored, ROUTE_LOCAL, quota);
 		else
 			r->disabled = 1;
 		free(stored);
@@ -198,6 +203,7 @@ resolve_start(struct resolve *r, const char *address, int catchall)
 	struct db_domain d;
 	char *local, *domain, *stored = NULL;
 	int rc, enabled;
+	uint64_t quota;
 
 	if (db_split_address(address, &local, &domain) < 0)
 		return DB_RESOLVE_NOTLOCAL;
@@ -206,9 +212,10 @@ resolve_start(struct resolve *r, const char *address, int catchall)
 	free(domain);
 	if (rc <= 0)
 		return rc == 0 ? DB_RESOLVE_NOTLOCAL : DB_RESOLVE_ERROR;
-	if ((rc = user_lookup(r->db, address, &stored, &enabled)) == 1) {
+	if ((rc = user_lookup(r->db, address, &stored, &enabled,
+	    &quota)) == 1) {
 		if (enabled)
-			resolve_add(r, stored, 1);
+			resolve_add(r, stored, ROUTE_LOCAL, quota);
 		else
 			r->disabled = 1;
 		free(stored);
@@ -250,33 +257,28 @@ db_targets_free(struct db_targets *t)
 int
 db_sender_allowed(struct db *db, const char *user, const char *sender)
 {
-	struct db_targets t;
-	struct resolve r;
-	int rc, found = 0;
+	sqlite3_stmt *st;
+	int rc;
 
 	if (strcasecmp(user, sender) == 0)
 		return 1;
-	/* only an alias may stand for a user: not another user, and not the
-	 * catch-all, which would let anyone use any address of the domain */
-	switch ((rc = db_is_user(db, sender))) {
-	case 0:
-		break;
-	case 1:
+	/* an explicit right only: an alias that merely delivers to the user
+	 * is not enough, nor is the catch-all (it would let anyone use any
+	 * address of the domain) */
+	st = db_stmt(db, "SELECT 1 FROM alias_senders WHERE alias = ? AND "
+	    "user = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
 		return 0;
-	default:
-		return -1;
-	}
-	memset(&r, 0, sizeof(r));
-	memset(&t, 0, sizeof(t));
-	r.db = db;
-	r.t = &t;
-	if (resolve_start(&r, sender, 0) == DB_RESOLVE_ERROR)
-		return -1;
-	for (size_t i = 0; i < t.n; i++)
-		if (t.v[i].local && strcasecmp(t.v[i].address, user) == 0)
-			found = 1;
-	db_targets_free(&t);
-	return found;
+	db_sqlerr(db, "sender lookup");
+	return -1;
 }
 
 /* reaches - DFS through alias targets from 'from'; 1 if 'to' is met. */

@@ -131,8 +131,16 @@ user_update(struct db *db, const char *sql, const char *address,
 int
 db_user_del(struct db *db, const char *address, const char **error_r)
 {
-	return user_update(db, "DELETE FROM users WHERE address = ?",
-	    address, NULL, 0, error_r);
+	if (user_update(db, "DELETE FROM users WHERE address = ?",
+	    address, NULL, 0, error_r) < 0)
+		return -1;
+	/* a later user of the same address must not inherit its rights */
+	if (db_exec(db, "DELETE FROM alias_senders WHERE user = ?", 1,
+	    &address) < 0) {
+		*error_r = db->err;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "route.h"
+
 struct db;
 
 #define DB_DIR "db"		/* under data_dir, owned by the service user */
@@ -44,6 +46,9 @@ struct db_domain {
 	char *name;
 	int system;		/* users authenticate through PAM */
 	char *catchall;		/* NULL if none */
+	int allow_outside_senders;	/* clients that are neither trusted nor
+					 * authenticated may use its addresses as
+					 * sender on port 25 */
 };
 int db_domain_add(struct db *db, const char *name, int system, const char **error_r);
 int db_domain_del(struct db *db, const char *name, const char **error_r);	/* refuses if it has users */
@@ -51,6 +56,8 @@ int db_domain_get(struct db *db, const char *name, struct db_domain *d_r);	/* 1/
 /* db_domain_list - calls cb for each domain, sorted by name. */
 int db_domain_list(struct db *db, void (*cb)(const struct db_domain *d, void *ctx), void *ctx);
 void db_domain_free(struct db_domain *d);
+/* db_domain_set_outside_senders - set allow_outside_senders (0/1). */
+int db_domain_set_outside_senders(struct db *db, const char *name, int allow, const char **error_r);
 int db_catchall_set(struct db *db, const char *domain, const char *target, const char **error_r);
 int db_catchall_clear(struct db *db, const char *domain, const char **error_r);
 
@@ -81,11 +88,19 @@ int db_alias_add(struct db *db, const char *address, const char *target, const c
 int db_alias_del(struct db *db, const char *address, const char *target, const char **error_r);
 int db_alias_list(struct db *db, const char *domain,
     void (*cb)(const char *address, const char *target, void *ctx), void *ctx);
+/* db_alias_sender_add - let user (a local user) use alias as envelope
+ * sender; db_alias_sender_del - take it back (user NULL: everyone). */
+int db_alias_sender_add(struct db *db, const char *alias, const char *user, const char **error_r);
+int db_alias_sender_del(struct db *db, const char *alias, const char *user, const char **error_r);
+/* db_alias_sender_list - the users allowed to send as alias. */
+int db_alias_sender_list(struct db *db, const char *alias,
+    void (*cb)(const char *user, void *ctx), void *ctx);
 
 /* ---- recipient resolution ---- */
 struct db_target {
 	char *address;		/* final address */
-	int local;		/* 1: a mailbox of a local user; 0: an external address */
+	struct route route;	/* ROUTE_LOCAL (a local user's mailbox, with its
+				 * quota) or ROUTE_REMOTE (an external address) */
 };
 struct db_targets {
 	struct db_target *v;
@@ -109,23 +124,28 @@ enum db_resolve db_resolve(struct db *db, const char *address, struct db_targets
 void db_targets_free(struct db_targets *t);
 
 /* db_sender_allowed - 1 if user (an authenticated address) may use sender as
- * envelope sender: its own address, or an alias that expands to it. 0/-1. */
+ * envelope sender: its own address, or an alias that lists the user among
+ * its senders (db_alias_sender_add; off by default: an alias that
+ * delivers to a user does not let the user send as it). 0/-1. */
 int db_sender_allowed(struct db *db, const char *user, const char *sender);
 
 /* ---- settings: mail settings, key table with defaults in db/settings.c ---- */
-enum setting_type { SET_INT, SET_SIZE, SET_BOOL, SET_STRING, SET_CIDRS };
+enum setting_type { SET_INT, SET_SIZE, SET_BOOL, SET_STRING, SET_CIDRS, SET_ENUM };
 struct setting_def {
 	const char *name;
 	enum setting_type type;
 	const char *def;	/* default, as text */
 	int64_t min, max;	/* for INT/SIZE */
 	const char *doc;
+	const char *choices;	/* for ENUM: the words, space separated */
 };
 /* enum setting_id: ST_MAX_RECIPIENTS, ... one per line of settings.def */
 enum setting_id {
 #define SETTING(id, name, type, def, min, max, doc) ST_##id,
+#define SETTING_ENUM(id, name, def, choices, doc) ST_##id,
 #include "settings.def"
 #undef SETTING
+#undef SETTING_ENUM
 	ST__COUNT
 };
 extern const struct setting_def setting_defs[];	/* [ST__COUNT + 1], NULL-name terminated */
@@ -138,8 +158,9 @@ int db_setting_reset(struct db *db, const char *name, const char **error_r);
 /* db_setting_str - current value as text (default if unset); valid until the
  * next db_setting_* call on this db. */
 const char *db_setting_str(struct db *db, enum setting_id id);
-/* db_setting_int - the number of an INT, SIZE or BOOL setting (0 for others),
- * parsed once when the settings are (re)loaded. */
+/* db_setting_int - the number of an INT, SIZE or BOOL setting, the position
+ * of an ENUM's word in its list (0 for others), parsed once when the
+ * settings are (re)loaded. */
 int64_t db_setting_int(struct db *db, enum setting_id id);
 
 /* db_changed - 1 if another connection changed the DB since the last call

@@ -36,6 +36,16 @@ static const char *const migrations[] = {
 	"  name TEXT PRIMARY KEY,"
 	"  value TEXT NOT NULL"
 	");",
+	/* 2: who may use an alias as envelope sender (onebox alias senders) */
+	"CREATE TABLE alias_senders ("
+	"  alias TEXT NOT NULL COLLATE NOCASE,"
+	"  user TEXT NOT NULL COLLATE NOCASE,"
+	"  PRIMARY KEY (alias, user)"
+	");",
+	/* 3: a domain whose addresses outside services may use as sender on
+	 * port 25 (mailing list providers, shops, ...) */
+	"ALTER TABLE domains ADD COLUMN allow_outside_senders INTEGER NOT NULL "
+	"DEFAULT 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -4,7 +4,8 @@
  * Every setting is defined once, in setting_defs[], with its type, default,
  * bounds and one line of documentation (`onebox settings` prints them).
  * Values are validated and normalised when set (sizes and integers as
- * decimal, booleans as yes/no, CIDR lists space-separated), so readers
+ * decimal, booleans as yes/no, CIDR lists space-separated, ENUM words in
+ * lower case), so readers
  * never parse anything but a number or a list.
  *
  * Readers get cached values; the cache is dropped when this handle writes
@@ -31,10 +32,13 @@
 
 const struct setting_def setting_defs[] = {
 #define SETTING(id, name, type, def, min, max, doc) \
-	[ST_##id] = { name, type, def, min, max, doc },
+	[ST_##id] = { name, type, def, min, max, doc, NULL },
+#define SETTING_ENUM(id, name, def, choices, doc) \
+	[ST_##id] = { name, SET_ENUM, def, 0, 0, doc, choices },
 #include "settings.def"
 #undef SETTING
-	[ST__COUNT] = { NULL, SET_INT, NULL, 0, 0, NULL },
+#undef SETTING_ENUM
+	[ST__COUNT] = { NULL, SET_INT, NULL, 0, 0, NULL, NULL },
 };
 
 /* fmt_bound - a bound as text, with a K/M/G suffix for sizes. */
@@ -87,6 +91,23 @@ parse_bool(const char *s)
 	return -1;
 }
 
+/* enum_index - the position of word s (any case) in d->choices, or -1. */
+static int
+enum_index(const struct setting_def *d, const char *s)
+{
+	const char *p = d->choices;
+	size_t n = strlen(s);
+
+	for (int i = 0; *p; i++) {
+		size_t len = strcspn(p, " ");
+		if (len == n && n > 0 && strncasecmp(p, s, n) == 0)
+			return i;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return -1;
+}
+
 /* parse_cidrs - validate a list; *norm_r is the space-joined list. */
 static int
 parse_cidrs(const struct setting_def *d, const char *s, char **norm_r,
@@ -127,6 +148,13 @@ setting_parse(const struct setting_def *d, const char *value, char **norm_r,
 		return 0;
 	case SET_CIDRS:
 		return parse_cidrs(d, value, norm_r, err, errlen);
+	case SET_ENUM:
+		if (enum_index(d, value) < 0) {
+			snprintf(err, errlen, "%s: must be one of: %s", d->name, d->choices);
+			return -1;
+		}
+		*norm_r = str_lower(xstrdup(value));
+		return 0;
 	case SET_BOOL:
 		if ((b = parse_bool(value)) < 0) {
 			snprintf(err, errlen, "%s: must be yes or no", d->name);
@@ -174,6 +202,8 @@ setting_number(const struct setting_def *d, const char *v)
 	case SET_INT:
 	case SET_SIZE:
 		return strtoll(v, NULL, 10);
+	case SET_ENUM:
+		return enum_index(d, v);
 	default:
 		return 0;
 	}

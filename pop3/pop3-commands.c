@@ -167,7 +167,7 @@ send_message(struct pop3_session *s, uint32_t num, uint64_t lines)
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read message %u, it may have been removed", num);
 		return;
 	}
-	pop3_stuff_init(&s->stuff, lines);
+	dot_stuff_init(&s->stuff, lines);
 	if (lines == UINT64_MAX) {
 		s->nretr++;
 		pop3_reply(s, "+OK %llu octets", (unsigned long long)m->vsize);

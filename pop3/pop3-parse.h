@@ -1,9 +1,8 @@
 /*
  * pop3-parse - the pure parts of POP3: the command-line parser (RFC 1939,
- * RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 AUTH), the byte converter that
- * turns a stored message (LF line ends) into the multi-line RETR/TOP
- * answer (CRLF, dot-stuffed, cut after n body lines for TOP), and the
- * UIDL text of a message.
+ * RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 AUTH) and the UIDL text of a
+ * message.  (The RETR/TOP answer is made by the dot stuffer,
+ * server/mail/dotstuff.h, shared with the SMTP side.)
  *
  * Nothing here knows about sessions, sockets or files, so the unit test
  * and the fuzz target drive it directly.
@@ -71,29 +70,7 @@ int pop3_parse_command(char *line, size_t len, struct pop3_command *cmd_r,
 /* pop3_cmd_name - canonical upper-case verb; "UNKNOWN". */
 const char *pop3_cmd_name(enum pop3_cmd cmd);
 
-/*
- * The RETR/TOP converter.  Feed the file in pieces of any size; output
- * goes to out: every LF becomes CR LF, a line starting with '.' gets one
- * more '.', and with a line limit (TOP) only the header, the empty line
- * after it and that many body lines are produced.  pop3_stuff_end() adds
- * the missing CR LF of an unterminated last line and the final ".\r\n".
- */
-struct pop3_stuff {
-	int bol;		/* at the start of a line */
-	int in_body;		/* the empty line after the header was seen */
-	int limited;		/* TOP: stop after body_left body lines */
-	uint64_t body_left;
-	int done;		/* the line limit was reached: ignore the rest */
-	size_t line_len;	/* input bytes of the current line so far */
-	int last_cr;		/* the last byte copied was a CR (CR LF files) */
-};
-
-/* pop3_stuff_init - lines = UINT64_MAX for the whole message (RETR). */
-void pop3_stuff_init(struct pop3_stuff *st, uint64_t lines);
-/* pop3_stuff_feed - convert n bytes into out; returns 1 when nothing more
- * is wanted (TOP limit reached), else 0. */
-int pop3_stuff_feed(struct pop3_stuff *st, const char *in, size_t n, struct buf *out);
-void pop3_stuff_end(struct pop3_stuff *st, struct buf *out);
+/* The RETR/TOP converter is the dot stuffer of server/mail/dotstuff.h. */
 
 /*
  * pop3_uidl - the UIDL of a message from its stable Maildir base name:

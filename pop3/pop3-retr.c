@@ -98,10 +98,10 @@ pop3_produce_message(struct pop3_session *s, struct buf *out)
 		return -1;
 	}
 	s->bytes_sent_msgs += (uint64_t)n;
-	done = n == 0 || pop3_stuff_feed(&s->stuff, chunk, (size_t)n, out);
+	done = n == 0 || dot_stuff_feed(&s->stuff, chunk, (size_t)n, out);
 	if (!done)
 		return 0;
-	pop3_stuff_end(&s->stuff, out);
+	dot_stuff_end(&s->stuff, out);
 	close(s->msg_fd);
 	s->msg_fd = -1;
 	return 1;

@@ -28,6 +28,7 @@
 #include "sasl.h"
 #include "conf.h"
 #include "db.h"
+#include "dotstuff.h"
 #include "ev.h"
 #include "index.h"
 #include "front.h"
@@ -111,7 +112,7 @@ struct pop3_session {
 	struct buf scratch;
 	int msg_fd;
 	size_t cursor;		/* LIST/UIDL: next index */
-	struct pop3_stuff stuff;
+	struct dot_stuff stuff;
 
 	struct pop3_session *next, *prev;
 };

@@ -26,12 +26,14 @@ static int
 domain_add(struct ctl *c, int argc, char **argv)
 {
 	const char *name = NULL, *err;
-	int system = 0;
+	int system = 0, outside = 0;
 	char *d;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--system") == 0)
 			system = 1;
+		else if (strcmp(argv[i], "--allow-outside-senders") == 0)
+			outside = 1;
 		else if (argv[i][0] == '-' || name)
 			ctl_usage(c);
 		else
@@ -40,9 +42,11 @@ domain_add(struct ctl *c, int argc, char **argv)
 	if (name == NULL)
 		ctl_usage(c);
 	d = ctl_domain(c, name);
-	if (db_domain_add(ctl_db(c), d, system, &err) < 0)
+	if (db_domain_add(ctl_db(c), d, system, &err) < 0 ||
+	    (outside && db_domain_set_outside_senders(ctl_db(c), d, 1, &err) < 0))
 		ctl_fail(c, "%s", err);
-	printf("added %sdomain %s\n", system ? "system " : "", d);
+	printf("added %sdomain %s%s\n", system ? "system " : "", d,
+	    outside ? " (outside senders allowed)" : "");
 	free(d);
 	return 0;
 }
@@ -62,11 +66,37 @@ domain_del(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+/* domain_set - NAME allow-outside-senders yes|no */
+static int
+domain_set(struct ctl *c, int argc, char **argv)
+{
+	const char *err;
+	int allow;
+	char *d;
+
+	ctl_nargs(c, argc, 3, 3);
+	if (strcmp(argv[1], "allow-outside-senders") != 0)
+		ctl_usage(c);
+	if (strcmp(argv[2], "yes") == 0)
+		allow = 1;
+	else if (strcmp(argv[2], "no") == 0)
+		allow = 0;
+	else
+		ctl_usage(c);
+	d = ctl_domain(c, argv[0]);
+	if (db_domain_set_outside_senders(ctl_db(c), d, allow, &err) < 0)
+		ctl_fail(c, "%s", err);
+	printf("%s: outside senders %s\n", d, allow ? "allowed" : "refused");
+	free(d);
+	return 0;
+}
+
 static void
 domain_line(const struct db_domain *d, void *ctx)
 {
-	printf("%s\t%s\t%s\n", d->name, d->system ? "system" : "virtual",
-	    d->catchall ? d->catchall : "-");
+	printf("%s\t%s\t%s\t%s\n", d->name, d->system ? "system" : "virtual",
+	    d->catchall ? d->catchall : "-",
+	    d->allow_outside_senders ? "outside-senders" : "-");
 }
 
 static int
@@ -114,12 +144,18 @@ catchall_clear(struct ctl *c, int argc, char **argv)
 }
 
 const struct ctl_verb ctl_domain_verbs[] = {
-	{ "domain", "add", "NAME [--system]",
-	  "receive mail for NAME (--system: users are Unix accounts, PAM)",
-	  domain_add },
+	{ "domain", "add", "NAME [--system] [--allow-outside-senders]",
+	  "receive mail for NAME (--system: users are Unix accounts, PAM; "
+	  "--allow-outside-senders: see domain set)", domain_add },
+	{ "domain", "set", "NAME allow-outside-senders yes|no",
+	  "yes: clients that are neither trusted nor authenticated may use "
+	  "NAME's addresses as sender on port 25 (outside services sending "
+	  "in its name); no (default): they are told to use submission",
+	  domain_set },
 	{ "domain", "del", "NAME", "stop receiving mail for NAME (must be "
 	  "empty)", domain_del },
-	{ "domain", "list", "", "NAME, virtual|system, catch-all",
+	{ "domain", "list", "", "NAME, virtual|system, catch-all, "
+	  "outside-senders|-",
 	  domain_list },
 	{ "catchall", "set", "DOMAIN TARGET",
 	  "send mail for unknown addresses of DOMAIN to TARGET", catchall_set },

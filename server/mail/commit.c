@@ -1,5 +1,5 @@
 /*
- * commit - group commit of Maildir deliveries (see commit.h for the why).
+ * commit - group commit (see commit.h for the why).
  *
  * Batching happens in the loop thread, without locks: deliveries queue up
  * while a batch is being synced, and when it comes back the whole queue
@@ -13,8 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 struct batch {
 	struct job job;
@@ -24,6 +26,7 @@ struct batch {
 
 struct committer {
 	int dirfd;
+	dev_t dev;			/* the file system syncfs covers */
 	struct jobs *jobs;
 	struct commit_job *queue, **queue_tail;	/* waiting for the next batch */
 	int syncing;
@@ -43,12 +46,15 @@ batch_work(struct job *j)
 	for (struct commit_job *cj = b->list; cj; cj = cj->next) {
 		cj->result = err ? -1 : 0;
 		cj->errno_val = err;
-		for (size_t i = 0; !err && i < cj->ntmps; i++)
-			if (maildir_tmp_publish(&cj->tmps[i]) < 0) {
+		for (size_t i = 0; !err && i < cj->nrenames; i++) {
+			struct commit_rename *r = &cj->renames[i];
+			if (rename(r->from, r->to) < 0) {
 				cj->result = -1;
 				cj->errno_val = errno;
 				break;
 			}
+			r->done = 1;
+		}
 	}
 	if (!err && syncfs(b->c->dirfd) < 0) {
 		err = errno;
@@ -101,12 +107,21 @@ struct committer *
 committer_new(struct ev_loop *loop, const char *sync_dir)
 {
 	struct committer *c = xcalloc(1, sizeof(*c));
+	struct stat st;
+
 	c->dirfd = open(sync_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (c->dirfd < 0)
+	if (c->dirfd < 0 || fstat(c->dirfd, &st) < 0)
 		fatal("open %s", sync_dir);
+	c->dev = st.st_dev;
 	c->queue_tail = &c->queue;
 	c->jobs = jobs_new(loop, 1);
 	return c;
+}
+
+dev_t
+committer_dev(const struct committer *c)
+{
+	return c->dev;
 }
 
 void

@@ -230,8 +230,14 @@ index_db_open(struct mbox_index *ix)
 	if (r != SQLITE_OK)
 		return index_sqlerr(ix, "open");
 	sqlite3_busy_timeout(ix->db, 5000);
+	/* FULL: every commit syncs the WAL.  With NORMAL a power loss may
+	 * take back the last commits while UIDVALIDITY stays, and an IMAP
+	 * client would see a UID it knows given to another message.  A
+	 * commit happens only when something changed (an unchanged folder
+	 * is recognised by its directory mtimes), so this costs one fsync
+	 * per change, not per open. */
 	if (index_exec(ix, "PRAGMA journal_mode=WAL") == -1 ||
-	    index_exec(ix, "PRAGMA synchronous=NORMAL") == -1)
+	    index_exec(ix, "PRAGMA synchronous=FULL") == -1)
 		return index_is_corrupt(ix) ? -2 : -1;
 	if ((r = index_init_schema(ix)) != 0)
 		return r;

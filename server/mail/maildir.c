@@ -202,13 +202,28 @@ maildir_tmp_link(const struct maildir_tmp *src, const char *dir,
 	return -1;
 }
 
+static char *
+maildir_new_path(const struct maildir_tmp *t)
+{
+	return xasprintf("%s/new/%s,S=%llu,W=%llu", t->dir, t->unique,
+	    (unsigned long long)t->size, (unsigned long long)t->vsize);
+}
+
+void
+maildir_tmp_paths(const struct maildir_tmp *t, char **from_r, char **to_r)
+{
+	*from_r = maildir_tmp_path(t->dir, t->unique);
+	*to_r = maildir_new_path(t);
+}
+
 int
 maildir_tmp_publish(struct maildir_tmp *t)
 {
-	char *from = maildir_tmp_path(t->dir, t->unique);
-	char *to = xasprintf("%s/new/%s,S=%llu,W=%llu", t->dir, t->unique,
-	    (unsigned long long)t->size, (unsigned long long)t->vsize);
-	int r = rename(from, to);
+	char *from, *to;
+	int r;
+
+	maildir_tmp_paths(t, &from, &to);
+	r = rename(from, to);
 
 	if (r == 0)
 		t->published = 1;
@@ -224,8 +239,7 @@ maildir_tmp_abort(struct maildir_tmp *t)
 		return;
 	/* A published file is taken back too: its sender gets a 4xx and sends
 	 * the message again, which must not leave a second copy. */
-	char *path = t->published ? xasprintf("%s/new/%s,S=%llu,W=%llu", t->dir, t->unique,
-	    (unsigned long long)t->size, (unsigned long long)t->vsize) : maildir_tmp_path(t->dir, t->unique);
+	char *path = t->published ? maildir_new_path(t) : maildir_tmp_path(t->dir, t->unique);
 	t->published = 0;
 	if (unlink(path) == -1 && errno != ENOENT)
 		log_warn("maildir: unlink %s", path);

@@ -17,6 +17,7 @@
  *   maildir_tmp_link()    hard link of the same data into another mailbox's tmp/
  *   ... data made durable (fsync / syncfs) ...
  *   maildir_tmp_publish() rename tmp/X -> new/X,S=..,W=..
+ *                         (or the group committer renames maildir_tmp_paths)
  *   ... directory made durable ...
  * A crash before publish leaves only tmp/ files, which maildir_clean_tmp()
  * removes after 36 hours; a published file is complete, never partial.
@@ -34,7 +35,7 @@ struct maildir_tmp {
 	char *unique;		/* unique base name */
 	uint64_t size;		/* file size (LF) */
 	uint64_t vsize;		/* size with CRLF line ends */
-	int published;		/* moved into new/ by maildir_tmp_publish */
+	int published;		/* moved into new/ (maildir_tmp_publish, or the committer) */
 };
 
 /* maildir_path - malloc'd data_dir/mail/<domain>/<localpart> for an address,
@@ -57,6 +58,10 @@ int maildir_tmp_create(const char *dir, struct maildir_tmp *t);
 int maildir_tmp_link(const struct maildir_tmp *src, const char *dir, struct maildir_tmp *t);
 /* maildir_tmp_publish - rename tmp/ file into new/ with the size suffixes; 0/-1. */
 int maildir_tmp_publish(struct maildir_tmp *t);
+/* maildir_tmp_paths - the malloc'd tmp/ path and new/ path of t, for a
+ * caller that renames it itself (the group committer, commit.h); it sets
+ * t->published once the rename is done. */
+void maildir_tmp_paths(const struct maildir_tmp *t, char **from_r, char **to_r);
 /* maildir_tmp_abort - unlink the file: from tmp/, or from new/ if it was
  * published (a delivery that failed after part of it was published). */
 void maildir_tmp_abort(struct maildir_tmp *t);

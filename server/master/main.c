@@ -18,7 +18,7 @@
 static void
 settings_dump_reference(void)
 {
-	static const char *types[] = { "number", "size", "yes/no", "text", "networks" };
+	static const char *types[] = { "number", "size", "yes/no", "text", "networks", "one of" };
 
 	printf("\n# Mail settings (in the database)\n\n"
 	    "Changed with `onebox set KEY VALUE`, shown with `onebox settings`, back to the\n"
@@ -29,6 +29,8 @@ settings_dump_reference(void)
 		printf("| `%s` | %s | `%s` | ", d->name, types[d->type], d->def[0] ? d->def : "(empty)");
 		if (d->type == SET_INT || d->type == SET_SIZE)
 			printf("%lld to %lld", (long long)d->min, (long long)d->max);
+		else if (d->type == SET_ENUM)
+			printf("%s", d->choices);
 		printf(" | %s |\n", d->doc);
 	}
 }

@@ -1,10 +1,11 @@
 /*
  * smtp-data - receive the message after DATA.
  *
- * The bytes go through a small state machine that finds the end marker
- * (only CR LF "." CR LF ends the data: a bare LF never does, which closes
- * the door on SMTP smuggling), removes dot-stuffing, and turns CR LF into
- * LF (the Maildir convention).  The result is appended to an unnamed
+ * The bytes go through the unstuffer (server/mail/dotstuff.h), which finds
+ * the end marker (only CR LF "." CR LF ends the data: a bare LF never
+ * does, which closes the door on SMTP smuggling), removes dot-stuffing,
+ * turns CR LF into LF (the Maildir convention) and counts bare CRs and
+ * LFs.  The result is appended to an unnamed
  * O_TMPFILE spool file in queue/, so a crash leaves nothing behind.  The
  * Received: header is written first.  Over the size limit, the rest is
  * read and thrown away, and the message is answered 552 at the end.
@@ -19,8 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-enum data_state { D_LS, D_MID, D_CR, D_DOT, D_DOTCR };
 
 #define SPOOL_FLUSH 65536
 
@@ -82,7 +81,7 @@ smtp_data_begin(struct smtp_session *s)
 		log_warn("%016llx smtp spool %s", (unsigned long long)s->id, s->d->queue_dir);
 		return -1;
 	}
-	s->data_state = D_LS;
+	dot_unstuff_init(&s->data_unstuff);
 	s->data_too_big = 0;
 	s->data_err = 0;
 	buf_reset(&s->data_out);
@@ -90,83 +89,25 @@ smtp_data_begin(struct smtp_session *s)
 	return 0;
 }
 
-static inline void
-emit(struct smtp_session *s, char c, uint64_t max)
-{
-	if (s->data_too_big)
-		return;
-	if (++s->data_size > max) {
-		s->data_too_big = 1;
-		return;
-	}
-	if (c == '\n')
-		s->data_lines++;
-	buf_addc(&s->data_out, c);
-}
-
 int
 smtp_data_feed(struct smtp_session *s)
 {
 	struct buf *in = &s->io->in;
-	uint64_t max = (uint64_t)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE);
 	/* the Received: header does not count against the client's limit */
-	size_t i, n = buf_unread(in);
-	const unsigned char *p = (const unsigned char *)buf_rptr(in);
-	int st = s->data_state, done = 0;
+	uint64_t max = (uint64_t)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE) + 4096;
+	uint64_t lines = s->data_unstuff.lines;
+	size_t before = s->data_out.len, used;
+	int done;
 
-	max += 4096;
-	for (i = 0; i < n && !done; i++) {
-		unsigned char c = p[i];
-		switch (st) {
-		case D_LS:
-			if (c == '.') { st = D_DOT; break; }
-			/* FALLTHROUGH */
-		case D_MID:
-			if (c == '\r')
-				st = D_CR;
-			else {
-				emit(s, c, max);
-				st = D_MID;
-			}
-			break;
-		case D_CR:
-			if (c == '\n') {
-				emit(s, '\n', max);
-				st = D_LS;
-			} else if (c == '\r')
-				emit(s, '\r', max);
-			else {
-				emit(s, '\r', max);
-				emit(s, c, max);
-				st = D_MID;
-			}
-			break;
-		case D_DOT:
-			if (c == '\r')
-				st = D_DOTCR;
-			else {
-				emit(s, c, max);	/* the stuffed dot is dropped */
-				st = D_MID;
-			}
-			break;
-		case D_DOTCR:
-			if (c == '\n')
-				done = 1;
-			else {
-				emit(s, '\r', max);
-				if (c == '\r')
-					st = D_CR;
-				else {
-					emit(s, c, max);
-					st = D_MID;
-				}
-			}
-			break;
-		}
-	}
-	buf_consume(in, i);
-	s->data_state = st;
-	if (s->data_out.len >= SPOOL_FLUSH || done)
+	done = dot_unstuff_feed(&s->data_unstuff, buf_rptr(in), buf_unread(in), &s->data_out, &used);
+	buf_consume(in, used);
+	s->data_size += s->data_out.len - before;
+	s->data_lines += s->data_unstuff.lines - lines;
+	if (s->data_size > max)
+		s->data_too_big = 1;
+	if (s->data_too_big)
+		buf_reset(&s->data_out);	/* read to the end, store nothing */
+	else if (s->data_out.len >= SPOOL_FLUSH || done)
 		spool_flush(s);
 	return done;
 }

@@ -1,21 +1,19 @@
 /*
- * smtp-deliver - where a recipient is checked and a finished message is
- * handed on.
+ * smtp-deliver - the SMTP side of delivery: where a recipient is checked
+ * and a finished message is handed on.
  *
- * A recipient resolves (db_resolve) to targets; today a target is a local
- * mailbox or an external address, and external addresses have no route
- * yet (outbound delivery comes with the queue).  This file is the one
- * place that will grow routes: the queue, the scanner and relay pools plug
- * in at smtp_deliver().
- *
- * Local delivery writes one copy per envelope recipient into the first
- * target's tmp/ (with Return-Path: and Delivered-To:), hard-links it into
- * the other targets' tmp/, and hands the batch to the group committer.
+ * A recipient resolves (db_resolve) to final addresses, each with a route
+ * (route.h).  When the data has arrived, the message becomes an envelope
+ * (envelope.h) and each route's module takes its recipients: local
+ * delivery (deliver.h) today; the outbound queue, the scanner and relay
+ * pools plug in here.  This file only builds the envelope, calls them and
+ * turns the recipients' statuses into the one reply after the final dot.
  * The 250 is sent only from delivery_done(), after the files are durable.
  */
 #include "smtp.h"
+#include "deliver.h"
+#include "envelope.h"
 #include "log.h"
-#include "maildir.h"
 #include "str.h"
 
 #include <errno.h>
@@ -25,63 +23,32 @@
 #include <unistd.h>
 
 struct delivery {
-	struct commit_job job;
-	struct maildir_tmp *tmps;
-	char **target;		/* target address of each tmp */
-	size_t n;
-	uint64_t size;
+	struct envelope env;
 };
 
-static void
-split_addr(const char *addr, char *local, size_t lsz, char *domain, size_t dsz)
-{
-	const char *at = strrchr(addr, '@');
-	size_t l = at ? (size_t)(at - addr) : strlen(addr);
-	if (l >= lsz)
-		l = lsz - 1;
-	memcpy(local, addr, l);
-	local[l] = '\0';
-	str_lcpy(domain, at ? at + 1 : "", dsz);
-}
-
-static char *
-target_dir(struct smtp_session *s, const char *addr)
-{
-	char local[ADDR_FORMAT_MAX], domain[ADDR_DOMAIN_MAX + 1];
-	split_addr(addr, local, sizeof(local), domain, sizeof(domain));
-	return maildir_path(s->d->conf->data_dir, local, domain);
-}
-
-/* over_quota - 1 if adding extra bytes would exceed the target's quota. */
 static int
-over_quota(struct smtp_session *s, const char *addr, uint64_t extra)
+relay_allowed(struct smtp_session *s)
 {
-	struct db_user u;
-	uint64_t bytes = 0, count = 0;
-	int over = 0;
+	return s->auth_user || smtpd_trusted(s->d, s->peer.ip);
+}
 
-	if (db_user_get(s->d->db, addr, &u) != 1)
-		return 0;
-	if (u.quota) {
-		char *dir = target_dir(s, addr);
-		if (dir && maildir_quota_usage(dir, &bytes, &count) == 0)
-			over = bytes + extra > u.quota || (extra == 0 && bytes >= u.quota);
-		/* looks full: recount if the last count is 15 minutes old */
-		if (over && maildir_quota_refresh(dir, 15 * 60) == 0 &&
-		    maildir_quota_usage(dir, &bytes, &count) == 0)
-			over = bytes + extra > u.quota || (extra == 0 && bytes >= u.quota);
-		free(dir);
-	}
-	db_user_free(&u);
-	return over;
+/* reply_remote - a recipient routed to the internet: the outbound queue
+ * does not exist yet, so the client is asked to keep the message (4xx)
+ * instead of being told 250 for mail that would go nowhere. */
+static void
+reply_remote(struct smtp_session *s, const char *addr, const char *target)
+{
+	log_info("%016llx smtp id=%s to=<%s> target=<%s> status=deferred reason=\"external delivery not "
+	    "available yet\"", (unsigned long long)s->id, s->qid, addr, target);
+	smtp_reply(s, "451 4.3.0 <%s>: external delivery not available yet (no outbound queue): "
+	    "try again later", addr);
 }
 
 static void
-reply_no_route(struct smtp_session *s, const char *addr)
+reply_notlocal(struct smtp_session *s, const char *addr)
 {
-	if (s->auth_user || smtpd_trusted(s->d, s->peer.ip))
-		smtp_reply(s, "554 5.7.1 <%s>: no route to remote domains: this server delivers only to "
-		    "its own domains (outbound delivery is not enabled)", addr);
+	if (relay_allowed(s))
+		reply_remote(s, addr, addr);
 	else
 		smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", addr);
 }
@@ -90,7 +57,6 @@ int
 smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rcpt *r)
 {
 	struct mailaddr pm;
-	size_t nlocal = 0;
 
 	if (a->domain[0] == '\0') {
 		/* RFC 5321 §4.5.1: <postmaster> means ours */
@@ -105,7 +71,7 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	case DB_RESOLVE_OK:
 		break;
 	case DB_RESOLVE_NOTLOCAL:
-		reply_no_route(s, r->addr);
+		reply_notlocal(s, r->addr);
 		return -1;
 	case DB_RESOLVE_UNKNOWN:
 		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown", r->addr);
@@ -121,163 +87,98 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 		return -1;
 	}
 	for (size_t i = 0; i < r->targets.n; i++) {
-		if (!r->targets.v[i].local)
-			continue;
-		nlocal++;
-		if (over_quota(s, r->targets.v[i].address, s->declared_size)) {
+		const struct db_target *t = &r->targets.v[i];
+		if (t->route.kind == ROUTE_REMOTE) {
+			reply_remote(s, r->addr, t->address);
+			db_targets_free(&r->targets);
+			return -1;
+		}
+		if (local_over_quota(s->d->conf->data_dir, t->address, t->route.quota, s->declared_size)) {
 			smtp_reply(s, "452 4.2.2 <%s>: Mailbox full", r->addr);
 			db_targets_free(&r->targets);
 			return -1;
 		}
 	}
-	if (nlocal == 0) {
-		reply_no_route(s, r->addr);
-		db_targets_free(&r->targets);
-		return -1;
-	}
 	return 0;
 }
 
-static int
-copy_spool(int from, int to)
+int
+smtp_sender_check(struct smtp_session *s, const struct mailaddr *from)
 {
-	char tmp[65536];
-	if (lseek(from, 0, SEEK_SET) < 0)
-		return -1;
-	for (;;) {
-		ssize_t n = read(from, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(to, tmp + off, n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return -1;
-			off += w;
-		}
-	}
-}
+	struct db_domain dom;
+	int rc, allow;
 
-static int
-write_copy(struct smtp_session *s, const char *dir, const char *rcpt, struct maildir_tmp *t)
-{
-	char hdr[2 * ADDR_FORMAT_MAX + 64];
-	int n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\nDelivered-To: %s\n", s->from_text, rcpt);
-	int fd;
-
-	/* The Maildir usually exists: create it only when the first try fails. */
-	if ((fd = maildir_tmp_create(dir, t)) < 0 &&
-	    (errno != ENOENT || maildir_create(dir) < 0 || (fd = maildir_tmp_create(dir, t)) < 0))
-		return -1;
-	if (write(fd, hdr, n) != n || copy_spool(s->spool_fd, fd) < 0) {
-		close(fd);
-		maildir_tmp_abort(t);
-		maildir_tmp_free(t);
-		return -1;
-	}
-	close(fd);
-	t->size = (uint64_t)n + s->data_size;
-	t->vsize = t->size + 2 + s->data_lines;
-	return 0;
-}
-
-static int
-link_copy(const struct maildir_tmp *first, const char *dir, struct maildir_tmp *t)
-{
-	if (maildir_tmp_link(first, dir, t) == 0)
+	if (s->svc != SVC_SMTP || from->local[0] == '\0' || from->literal || relay_allowed(s))
 		return 0;
-	if (errno != ENOENT || maildir_create(dir) < 0)
+	if ((rc = db_domain_get(s->d->db, from->domain, &dom)) == 0)
+		return 0;
+	if (rc < 0) {
+		smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", s->from_text);
+		s->from_text[0] = '\0';
 		return -1;
-	return maildir_tmp_link(first, dir, t);
-}
-
-static int
-already(struct delivery *d, const char *addr)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (strcasecmp(d->target[i], addr) == 0)
-			return 1;
-	return 0;
-}
-
-static void
-delivery_free(struct delivery *d, int abort_files)
-{
-	for (size_t i = 0; i < d->n; i++) {
-		if (abort_files)
-			maildir_tmp_abort(&d->tmps[i]);
-		maildir_tmp_free(&d->tmps[i]);
-		free(d->target[i]);
 	}
-	free(d->tmps);
-	free(d->target);
-	free(d);
+	allow = dom.allow_outside_senders;
+	db_domain_free(&dom);
+	if (allow)
+		return 0;
+	log_info("%016llx smtp mail from=<%s> address=%s status=rejected reason=\"local domain sender "
+	    "from an outside client\"", (unsigned long long)s->id, s->from_text, s->peer.ip);
+	smtp_reply(s, "550 5.7.1 <%s>: Sender address is in a domain of this server, but the client is "
+	    "neither authenticated nor trusted: use submission (port 587 or 465) with a login", s->from_text);
+	s->from_text[0] = '\0';
+	return -1;
 }
 
-/* build_copies - the files of one message: 0, or -1 (nothing left behind). */
-static int
-build_copies(struct smtp_session *s, struct delivery *d)
+/* build_envelope - the transaction as an envelope: one recipient per target. */
+static void
+build_envelope(struct smtp_session *s, struct envelope *env)
 {
+	envelope_init(env, s->qid, s->from_text);
+	env->smtputf8 = s->smtputf8;
+	env->body8 = s->body8;
+	env->spool_fd = s->spool_fd;
+	env->size = s->data_size;
+	env->lines = s->data_lines;
 	for (size_t i = 0; i < s->nrcpts; i++) {
-		struct smtp_rcpt *r = &s->rcpts[i];
-		ssize_t first = -1;	/* index: d->tmps moves when it grows */
-		for (size_t j = 0; j < r->targets.n; j++) {
-			const char *addr = r->targets.v[j].address;
-			if (!r->targets.v[j].local) {
-				log_warnx("%016llx smtp id=%s to=<%s> orig_to=<%s> status=undeliverable "
-				    "reason=\"no route to remote domains\"", (unsigned long long)s->id,
-				    s->qid, addr, r->addr);
-				continue;
-			}
-			if (already(d, addr))
-				continue;
-			char *dir = target_dir(s, addr);
-			if (dir == NULL)
-				return -1;
-			d->tmps = xrealloc(d->tmps, (d->n + 1) * sizeof(*d->tmps));
-			d->target = xrealloc(d->target, (d->n + 1) * sizeof(*d->target));
-			struct maildir_tmp *t = &d->tmps[d->n];
-			memset(t, 0, sizeof(*t));
-			int rc = first < 0 ? write_copy(s, dir, r->addr, t) : link_copy(&d->tmps[first], dir, t);
-			if (rc < 0 && first >= 0)	/* another file system: write a copy instead */
-				rc = write_copy(s, dir, r->addr, t);
-			free(dir);
-			if (rc < 0)
-				return -1;
-			d->target[d->n++] = xstrdup(addr);
-			if (first < 0)
-				first = (ssize_t)d->n - 1;
-		}
+		const struct smtp_rcpt *r = &s->rcpts[i];
+		for (size_t j = 0; j < r->targets.n; j++)
+			envelope_add_rcpt(env, r->addr, r->targets.v[j].address, &r->targets.v[j].route);
 	}
-	return 0;
 }
 
 static void
-delivery_done(struct commit_job *job, void *arg)
+delivery_free(struct smtp_session *s)
+{
+	if (s->dlv == NULL)
+		return;
+	envelope_free(&s->dlv->env);
+	free(s->dlv);
+	s->dlv = NULL;
+}
+
+static void
+log_rcpts(struct smtp_session *s, const struct envelope *env)
+{
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		const struct envelope_rcpt *r = &env->rcpts[i];
+		if (r->route.kind != ROUTE_LOCAL)
+			continue;
+		log_info("%016llx smtp id=%s from=<%s> to=<%s> orig_to=<%s> size=%llu status=%s",
+		    (unsigned long long)s->id, env->qid, env->sender, r->final, r->orcpt,
+		    (unsigned long long)env->size, rcpt_status_name(r->status));
+	}
+}
+
+static void
+delivery_done(struct envelope *env, void *arg)
 {
 	struct smtp_session *s = arg;
-	struct delivery *d = s->dlv;
-	int ok = job->result == 0;
+	/* every recipient must be durable somewhere: one still pending (a
+	 * route nothing took) makes the client keep the message */
+	int ok = envelope_count(env, RCPT_DELIVERED) == env->nrcpts;
 
-	for (size_t i = 0; i < d->n; i++) {
-		if (ok) {
-			char *dir = target_dir(s, d->target[i]);
-			if (dir)
-				maildir_quota_add(dir, (int64_t)d->tmps[i].size, 1);
-			free(dir);
-		}
-		log_info("%016llx smtp id=%s from=<%s> to=<%s> size=%llu status=%s", (unsigned long long)s->id,
-		    s->qid, s->from_text, d->target[i], (unsigned long long)d->tmps[i].size,
-		    ok ? "delivered" : "deferred");
-	}
-	if (!ok)
-		log_warnx("%016llx smtp id=%s commit failed: %s", (unsigned long long)s->id, s->qid,
-		    strerror(job->errno_val));
-	delivery_free(d, !ok);
-	s->dlv = NULL;
+	log_rcpts(s, env);
+	delivery_free(s);
 	s->state = SMTP_S_READY;
 	if (s->gone) {
 		smtp_session_close(s);
@@ -306,9 +207,40 @@ deliver_fail(struct smtp_session *s, const char *reply)
 	s->state = SMTP_S_READY;
 }
 
+/* over_quota_now - the first local recipient the message would overfill, or NULL. */
+static const struct envelope_rcpt *
+over_quota_now(struct smtp_session *s, const struct envelope *env)
+{
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		const struct envelope_rcpt *r = &env->rcpts[i];
+		if (r->route.kind == ROUTE_LOCAL &&
+		    local_over_quota(s->d->conf->data_dir, r->final, r->route.quota, env->size))
+			return &env->rcpts[i];
+	}
+	return NULL;
+}
+
+/* bare_line_ends_refused - 1 (logged) when the data held a bare CR or LF
+ * and smtp_bare_line_ends says reject: such a message may read differently
+ * to each program that handles it (SMTP smuggling, header confusion). */
+static int
+bare_line_ends_refused(struct smtp_session *s)
+{
+	const struct dot_unstuff *u = &s->data_unstuff;
+
+	if (u->bare_cr == 0 && u->bare_lf == 0)
+		return 0;
+	if (db_setting_int(s->d->db, ST_SMTP_BARE_LINE_ENDS) == SMTP_BARE_NORMALIZE)
+		return 0;
+	log_info("%016llx smtp id=%s status=rejected reason=\"bare line ends\" bare_cr=%llu bare_lf=%llu",
+	    (unsigned long long)s->id, s->qid, (unsigned long long)u->bare_cr, (unsigned long long)u->bare_lf);
+	return 1;
+}
+
 void
 smtp_deliver(struct smtp_session *s)
 {
+	const struct envelope_rcpt *full;
 	struct delivery *d;
 
 	if (s->data_too_big) {
@@ -320,29 +252,27 @@ smtp_deliver(struct smtp_session *s)
 		deliver_fail(s, "451 4.3.0 Local error in processing, try again later");
 		return;
 	}
-	for (size_t i = 0; i < s->nrcpts; i++)
-		for (size_t j = 0; j < s->rcpts[i].targets.n; j++)
-			if (s->rcpts[i].targets.v[j].local &&
-			    over_quota(s, s->rcpts[i].targets.v[j].address, s->data_size)) {
-				log_info("%016llx smtp id=%s to=<%s> status=rejected reason=\"over quota\"",
-				    (unsigned long long)s->id, s->qid, s->rcpts[i].targets.v[j].address);
-				deliver_fail(s, "452 4.2.2 Mailbox full");
-				return;
-			}
+	if (bare_line_ends_refused(s)) {
+		deliver_fail(s, "550 5.6.0 Message contains bare CR or bare LF");
+		return;
+	}
 	d = xcalloc(1, sizeof(*d));
-	if (build_copies(s, d) < 0 || d->n == 0) {
+	s->dlv = d;
+	build_envelope(s, &d->env);
+	if ((full = over_quota_now(s, &d->env)) != NULL) {
+		log_info("%016llx smtp id=%s to=<%s> status=rejected reason=\"over quota\"",
+		    (unsigned long long)s->id, s->qid, full->final);
+		delivery_free(s);
+		deliver_fail(s, "452 4.2.2 Mailbox full");
+		return;
+	}
+	if (local_deliver(s->d->conf->data_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
 		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->id, s->qid);
-		delivery_free(d, 1);
+		delivery_free(s);
 		deliver_fail(s, "451 4.3.0 Local error while storing the message, try again later");
 		return;
 	}
 	smtp_data_abort(s);	/* the spool copy is no longer needed */
-	s->dlv = d;
-	d->job.tmps = d->tmps;
-	d->job.ntmps = d->n;
-	d->job.done = delivery_done;
-	d->job.arg = s;
 	s->state = SMTP_S_COMMIT;
 	io_pause_read(s->io);
-	committer_submit(s->d->committer, &d->job);
 }

@@ -226,6 +226,8 @@ do_mail(struct smtp_session *s, struct smtp_command *c)
 			return;
 		}
 	}
+	if (smtp_sender_check(s, &c->addr) < 0)
+		return;
 	s->from = c->addr;
 	s->smtputf8 = c->smtputf8;
 	s->body8 = c->body == SMTP_BODY_8BITMIME;

@@ -5,8 +5,9 @@
  * Files: smtpd.c (process: listeners, limits, shutdown), smtp-session.c
  * (the command table and state machine), smtp-auth.c (AUTH PLAIN/LOGIN),
  * smtp-data.c (DATA: dot-unstuffing into a spool file), smtp-deliver.c
- * (the one hand-off point of a finished message: recipients resolved to
- * routes; today the only route is a local Maildir).
+ * (the one hand-off point of a finished message: the transaction becomes
+ * an envelope, each route's module takes its recipients; today the only
+ * one is local delivery, server/mail/deliver.h).
  */
 #ifndef ONEBOX_SMTP_H
 #define ONEBOX_SMTP_H
@@ -17,6 +18,7 @@
 #include "commit.h"
 #include "conf.h"
 #include "db.h"
+#include "dotstuff.h"
 #include "ev.h"
 #include "front.h"
 #include "io.h"
@@ -38,6 +40,9 @@ enum smtp_state {
 	SMTP_S_TLS,		/* STARTTLS handshake */
 	SMTP_S_CLOSING,		/* reply queued, closing */
 };
+
+/* smtp_bare_line_ends, in the order of its words in db/settings.def */
+enum smtp_bare_line_ends { SMTP_BARE_REJECT, SMTP_BARE_NORMALIZE };
 
 struct smtp_rcpt {
 	char addr[ADDR_FORMAT_MAX];	/* as given (canonical form) */
@@ -85,7 +90,7 @@ struct smtp_session {
 	int spool_fd;
 	uint64_t data_size;		/* bytes stored so far (LF line ends) */
 	uint64_t data_lines;		/* LF count, for the CRLF size */
-	int data_state;
+	struct dot_unstuff data_unstuff;	/* the DATA converter's state */
 	int data_too_big;
 	struct buf data_out;		/* unstuffed bytes waiting to be written */
 	int data_err;
@@ -138,6 +143,12 @@ void smtp_data_abort(struct smtp_session *s);
 /* smtp-deliver.c */
 /* smtp_rcpt_check - resolve a RCPT; 0 accepted (rcpt filled), or -1 with the reply sent. */
 int smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rcpt *r);
+/* smtp_sender_check - policy on MAIL's sender, after the syntax and
+ * authentication checks: on port 25 a client that is neither trusted nor
+ * authenticated may not use an address of a local domain (unless the
+ * domain allows outside senders); <> always passes.  0 to go on, or -1
+ * with the reply sent and from_text cleared. */
+int smtp_sender_check(struct smtp_session *s, const struct mailaddr *from);
 /* smtp_deliver - hand the finished message on; replies when durable. */
 void smtp_deliver(struct smtp_session *s);
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ALICE, BOB
+from conftest import ALICE, BOB, BOB_PW, populate
 from obtest import HOSTNAME, QUEUED_RE, SMTPClosed, make_message
 
 
@@ -128,28 +128,85 @@ def test_utf8_address_without_smtputf8_refused(shared):
         assert 500 <= r.code < 600, "non-ASCII sender without SMTPUTF8: %s" % r
 
 
-@pytest.mark.parametrize("data", [
+BARE = [
     b"Subject: bare lf\nFrom: a@example.org\n\nline1\nline2\r\n",
     b"Subject: bare lf 2\r\n\r\nx\ny\r\nz\n\r\n",
     b"Subject: bare cr\r\n\r\nx\ry\r\n",
-], ids=["lf-headers", "lf-body", "bare-cr"])
-def test_bare_line_ends(shared, data):
-    """Accepted with normalised line ends, or refused with 5xx: never a hang."""
-    before = shared.messages(BOB)
-    with shared.raw() as c:
+    b"Subject: bare cr then dot\r\n\r\nx\r.y\r\n",
+]
+BARE_IDS = ["lf-headers", "lf-body", "bare-cr", "bare-cr-dot"]
+
+
+def send_data(ob, data):
+    with ob.raw() as c:
         c.ehlo()
         assert c.cmd("MAIL FROM:<a@example.org>").code == 250
         assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
         assert c.cmd("DATA").code == 354
         c.send(data + b".\r\n")
         r = c.reply(timeout=15)
-        assert r.code == 250 or 500 <= r.code < 600, r
-        if r.code == 250:
-            raw = only_new(shared, BOB, before)
-            assert b"\r\n" not in raw
-        else:
-            assert shared.messages(BOB) == before
-        assert c.cmd("NOOP").code == 250
+        assert c.cmd("NOOP").code == 250        # the whole message was read
+    return r
+
+
+@pytest.mark.parametrize("data", BARE, ids=BARE_IDS)
+def test_bare_line_ends_rejected(shared, data):
+    """Default smtp_bare_line_ends = reject: 550 5.6.0 after the final dot, nothing stored."""
+    before = shared.messages(BOB)
+    r = send_data(shared, data)
+    assert r.code == 550 and r.enhanced == "5.6.0" and "bare CR or bare LF" in r.text, r
+    assert shared.messages(BOB) == before
+
+
+def test_bare_line_ends_normalize(onebox_factory):
+    """normalize (as Postfix): a bare LF is a line end, a bare CR is kept; POP3 sends it as CR LF."""
+    onebox = populate(onebox_factory.make(listeners={r: ["127.0.0.1:0"] for r in ("smtp", "pop3")}))
+    onebox.cli("set", "smtp_bare_line_ends", "normalize")
+    for data in BARE:
+        assert send_data(onebox, data).code == 250
+    raws = onebox.messages(BOB)
+    assert len(raws) == len(BARE)
+    assert any(b"line1\nline2\n" in r for r in raws), raws
+    assert any(b"x\ny\nz\n\n" in r for r in raws), raws
+    assert any(b"x\ry\n" in r for r in raws), raws
+    assert all(b"\r\n" not in r for r in raws), raws
+    import poplib
+    from obtest import client_tls_context
+    p = poplib.POP3(*onebox.addr("pop3"), timeout=10)
+    try:
+        p.stls(client_tls_context())
+        p.user(BOB)
+        p.pass_(BOB_PW)
+        n = len(p.list()[1])
+        got = [b"\n".join(p.retr(i)[1]) for i in range(1, n + 1)]
+    finally:
+        p.quit()
+    # no bare CR leaves; the line after "x\r" starts with a dot and is stuffed
+    assert any(b"x\n.y" in g for g in got), got
+
+
+def test_bare_line_ends_setting_checked(onebox):
+    p = onebox.cli("set", "smtp_bare_line_ends", "sometimes", check=False)
+    assert p.returncode == 1 and "reject normalize" in p.stderr, p.stderr
+    onebox.cli("set", "smtp_bare_line_ends", "NORMALIZE")
+    assert onebox.cli("get", "smtp_bare_line_ends").stdout.strip() == "normalize"
+
+
+def test_lone_cr_at_chunk_boundary(shared):
+    """A CR at the end of one TCP segment and its LF at the start of the next is a line end."""
+    before = shared.messages(BOB)
+    with shared.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+        assert c.cmd("DATA").code == 354
+        for part in (b"Subject: split\r", b"\n\r", b"\nbody\r", b"\n.\r", b"\n"):
+            c.send(part)
+            time.sleep(0.05)
+        r = c.reply(timeout=15)
+        assert r.code == 250, r
+    raw = only_new(shared, BOB, before)
+    assert raw.endswith(b"Subject: split\n\nbody\n"), raw
 
 
 @pytest.mark.parametrize("end", [b"\n.\n", b"\r\n.\n", b"\n.\r\n", b"\r.\r", b"\r\n.\r"],
@@ -234,6 +291,30 @@ def test_alias_external_target_and_list(onebox):
         c.cmd("MAIL FROM:<a@example.org>")
         r = c.cmd("RCPT TO:<sales@local.test>")
         assert r.code == 550 and r.enhanced == "5.1.1", "deleted alias still works: %s" % r
+
+
+@pytest.mark.parametrize("how", ["alias", "nested-alias", "catchall"])
+def test_external_target_deferred_not_dropped(onebox, how):
+    """Until the outbound queue exists, a recipient that reaches an external address is 451, never 250."""
+    onebox.cli("alias", "add", "fwd@local.test", ALICE, "someone@remote.test")
+    rcpt = "fwd@local.test"
+    if how == "nested-alias":
+        onebox.cli("alias", "add", "outer@local.test", "fwd@local.test")
+        rcpt = "outer@local.test"
+    elif how == "catchall":
+        onebox.cli("catchall", "set", "local.test", "fwd@local.test")
+        rcpt = "nobody-here@local.test"
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+        r = c.cmd("RCPT TO:<%s>" % rcpt)
+        assert r.code == 451 and r.enhanced == "4.3.0", r
+        assert "external delivery not available" in r.text, r
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250       # the others still go through
+        assert c.data(make_message("a@example.org", BOB)).code == 250
+    assert onebox.messages(ALICE) == [], "part of a deferred recipient was delivered"
+    onebox.wait_log(r"to=<%s> target=<someone@remote\.test> status=deferred" % re.escape(rcpt))
+    assert "undeliverable" not in onebox.log()
 
 
 def add_alias_maybe_refused(ob, *args):
@@ -358,3 +439,32 @@ def test_unknown_domain_user_refused(shared):
             assert c.cmd("NOOP").code == 250
         except SMTPClosed:
             raise AssertionError("connection closed after one unknown recipient")
+
+
+def test_mailbox_on_another_file_system_refused(onebox):
+    """syncfs covers only data_dir/mail's file system: a mailbox mounted elsewhere is 451, never a 250 that is not durable."""
+    import pwd
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs")
+    onebox.send("a@example.org", BOB)                     # creates bob's Maildir
+    box = onebox.maildir(BOB)
+    pw = pwd.getpwnam(onebox.user)
+    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700,uid=%d,gid=%d" % (pw.pw_uid, pw.pw_gid),
+                        "onebox-test", box], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: " + p.stderr.strip())
+    try:
+        with onebox.raw() as c:
+            c.ehlo()
+            assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+            assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+            r = c.data(make_message("a@example.org", BOB))
+            assert r.code == 451 and r.enhanced == "4.3.0", r
+        onebox.wait_log(r"refusing mailbox \S+: it is on another file system")
+        for sub in ("tmp", "new", "cur"):
+            d = os.path.join(box, sub)
+            assert not os.path.isdir(d) or os.listdir(d) == [], "files left in %s" % d
+        r, _ = onebox.send("a@example.org", ALICE)        # others are not affected
+        assert r.code == 250
+    finally:
+        subprocess.run(["umount", box], check=True)

@@ -130,8 +130,13 @@ def test_smtplib_login_refused_without_tls(shared):
 
 def test_sender_checks(onebox):
     onebox.cli("alias", "add", "sales@local.test", ALICE)
+    onebox.cli("alias", "add", "office@local.test", BOB)
+    onebox.cli("alias", "senders", "office@local.test", "add", ALICE)
     with onebox.submit_session(ALICE, ALICE_PW) as c:
-        for sender, code in [(ALICE, 250), ("Alice@Local.Test", 250), ("sales@local.test", 250),
+        for sender, code in [(ALICE, 250), ("Alice@Local.Test", 250),
+                             ("sales@local.test", 553),     # delivers to alice, but no right to send as it
+                             ("office@local.test", 250),    # explicit right, though not a target
+                             ("Office@Local.Test", 250),
                              (BOB, 553), ("someone@example.org", 553), ("", None)]:
             r = c.cmd("MAIL FROM:<%s>" % sender)
             if code == 553:
@@ -144,12 +149,65 @@ def test_sender_checks(onebox):
                 c.cmd("RSET")
 
 
+def test_alias_senders_cli(onebox):
+    onebox.cli("alias", "add", "sales@local.test", ALICE, BOB)
+    assert onebox.cli("alias", "senders", "sales@local.test").stdout == ""
+    onebox.cli("alias", "senders", "sales@local.test", "add", ALICE, BOB)
+    assert onebox.cli("alias", "senders", "sales@local.test").stdout.split() == [ALICE, BOB]
+    with onebox.submit_session(BOB, BOB_PW) as c:
+        assert c.cmd("MAIL FROM:<sales@local.test>").code == 250
+    onebox.cli("alias", "senders", "sales@local.test", "del", BOB)
+    with onebox.submit_session(BOB, BOB_PW) as c:
+        assert c.cmd("MAIL FROM:<sales@local.test>").code == 553
+    p = onebox.cli("alias", "senders", "sales@local.test", "add", "nobody@local.test", check=False)
+    assert p.returncode == 1 and "not a user" in p.stderr, p.stderr
+    p = onebox.cli("alias", "senders", ALICE, "add", BOB, check=False)
+    assert p.returncode == 1 and "not an alias" in p.stderr, p.stderr
+    p = onebox.cli("alias", "senders", "sales@local.test", "frob", check=False)
+    assert p.returncode == 2
+    onebox.cli("alias", "del", "sales@local.test")          # the right goes with the alias
+    onebox.cli("alias", "add", "sales@local.test", BOB)
+    assert onebox.cli("alias", "senders", "sales@local.test").stdout == ""
+
+
+def mail_from_25(ob, sender):
+    with ob.raw() as c:
+        c.ehlo()
+        return c.cmd("MAIL FROM:<%s>" % sender)
+
+
+@pytest.mark.parametrize("sender", [ALICE, "Nobody@LOCAL.TEST", "alias-or-not@local.test"])
+def test_own_domain_sender_from_outside_refused(onebox, sender):
+    """Port 25, client neither trusted nor authenticated, sender in one of our domains: 550 5.7.1."""
+    r = mail_from_25(onebox, sender)
+    assert r.code == 550 and r.enhanced == "5.7.1" and "submission" in r.text, r
+    onebox.wait_log(r"status=rejected reason=\"local domain sender from an outside client\"")
+
+
+def test_outside_sender_rules(onebox):
+    assert mail_from_25(onebox, "").code == 250                      # <> is never refused
+    assert mail_from_25(onebox, "someone@example.org").code == 250   # not ours
+    onebox.add_domain("shop.test")
+    assert mail_from_25(onebox, "news@shop.test").code == 550
+    onebox.cli("domain", "set", "shop.test", "allow-outside-senders", "yes")
+    assert "outside-senders" in onebox.cli("domain", "list").stdout
+    assert mail_from_25(onebox, "news@shop.test").code == 250
+    onebox.cli("domain", "set", "shop.test", "allow-outside-senders", "no")
+    assert mail_from_25(onebox, "news@shop.test").code == 550
+    onebox.cli("domain", "add", "list.test", "--allow-outside-senders")
+    assert mail_from_25(onebox, "x@list.test").code == 250
+    onebox.set("trusted_networks", "127.0.0.0/8")                    # a trusted client may
+    assert mail_from_25(onebox, ALICE).code == 250
+    with onebox.submit_session(ALICE, ALICE_PW) as c:                 # and submission is unaffected
+        assert c.cmd("MAIL FROM:<%s>" % ALICE).code == 250
+
+
 def test_submission_local_and_remote(shared):
     before = len(shared.messages(BOB))
     with shared.submit_session(ALICE, ALICE_PW, "submissions") as c:
         assert c.cmd("MAIL FROM:<%s>" % ALICE).code == 250
         r = c.cmd("RCPT TO:<friend@remote.test>")
-        assert r.code == 554 and r.enhanced == "5.7.1" and "route" in r.text.lower(), r
+        assert r.code == 451 and r.enhanced == "4.3.0" and "external" in r.text.lower(), r
         assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
         r = c.cmd("RCPT TO:<nobody@local.test>")
         assert r.code == 550 and r.enhanced == "5.1.1", r

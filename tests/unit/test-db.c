@@ -328,7 +328,7 @@ targets_text(const struct db_targets *t, struct buf *b)
 
 	for (size_t i = 0; i < t->n; i++)
 		v[i] = xasprintf("%s/%c", t->v[i].address,
-		    t->v[i].local ? 'L' : 'E');
+		    t->v[i].route.kind == ROUTE_LOCAL ? 'L' : 'E');
 	qsort(v, t->n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < t->n; i++) {
 		buf_printf(b, "%s%s", i ? " " : "", v[i]);
@@ -426,8 +426,13 @@ test_sender_allowed(void **state)
 	} cases[] = {
 		{ "own address", "bob@example.com", "bob@example.com", 1 },
 		{ "own, other case", "bob@example.com", "BOB@Example.com", 1 },
-		{ "alias to user", "bob@example.com", "team@example.com", 1 },
-		{ "nested alias", "Carol@example.com", "nested@example.com", 1 },
+		{ "alias to user, not allowed", "bob@example.com",
+		  "team@example.com", 0 },
+		{ "alias allowed", "alice@example.com", "team@example.com", 1 },
+		{ "alias allowed, other case", "ALICE@example.com",
+		  "Team@example.com", 1 },
+		{ "nested alias, not allowed", "Carol@example.com",
+		  "nested@example.com", 0 },
 		{ "alias not to user", "Carol@example.com", "team@example.com",
 		  0 },
 		{ "another user", "bob@example.com", "alice@example.com", 0 },
@@ -437,13 +442,29 @@ test_sender_allowed(void **state)
 		{ "foreign", "bob@example.com", "bob@gmail.com", 0 },
 	};
 	struct db *db = ((struct fx *)*state)->db;
+	const char *err;
 
 	fixture(db);
+	/* the right is explicit, and not tied to being a target */
+	OK(db_alias_sender_add(db, "team@example.com", "alice@example.com", &err_));
+	assert_int_equal(db_alias_sender_add(db, "bob@example.com",
+	    "alice@example.com", &err), -1);
+	assert_int_equal(db_alias_sender_add(db, "team@example.com",
+	    "nobody@example.com", &err), -1);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r = db_sender_allowed(db, cases[i].user, cases[i].sender);
 		if (r != cases[i].allowed)
 			fail_msg("%s: %d", cases[i].name, r);
 	}
+	OK(db_alias_sender_del(db, "team@example.com", "alice@example.com", &err_));
+	assert_int_equal(db_sender_allowed(db, "alice@example.com", "team@example.com"), 0);
+	assert_int_equal(db_alias_sender_del(db, "team@example.com",
+	    "alice@example.com", &err), -1);
+	/* deleting the user takes its rights with it */
+	OK(db_alias_sender_add(db, "team@example.com", "alice@example.com", &err_));
+	OK(db_user_del(db, "alice@example.com", &err_));
+	OK(db_user_add(db, "alice@example.com", "$y$x", 0, &err_));
+	assert_int_equal(db_sender_allowed(db, "alice@example.com", "team@example.com"), 0);
 }
 
 static void
@@ -473,6 +494,10 @@ test_settings(void **state)
 		  "'10.0.0.0/33' is not", NULL },
 		{ "cidrs bad host", "trusted_networks", "example.com",
 		  "trusted_networks: 'example.com' is not", NULL },
+		{ "enum", "smtp_bare_line_ends", "Normalize", NULL, "normalize" },
+		{ "enum bad", "smtp_bare_line_ends", "norm", "smtp_bare_line_ends: "
+		  "must be one of: reject normalize", NULL },
+		{ "enum empty", "smtp_bare_line_ends", "", "must be one of", NULL },
 		{ "unknown", "no_such_key", "1", "unknown setting 'no_such_key'",
 		  NULL },
 	};
@@ -500,6 +525,9 @@ test_settings(void **state)
 	assert_int_equal(db_setting_int(db, ST_MAX_MESSAGE_SIZE), 26214400);
 	assert_int_equal(db_setting_int(db, ST_SMTP_IDLE_TIMEOUT), 300);
 	assert_string_equal(db_setting_str(db, ST_TRUSTED_NETWORKS), "");
+	assert_int_equal(db_setting_int(db, ST_SMTP_BARE_LINE_ENDS), 0);
+	OK(db_setting_set(db, "smtp_bare_line_ends", "normalize", &err_));
+	assert_int_equal(db_setting_int(db, ST_SMTP_BARE_LINE_ENDS), 1);
 	assert_null(setting_find("nope"));
 }
 

@@ -1,11 +1,11 @@
 /*
  * test-pop3-parse - the pure parts of POP3 (pop3/pop3-parse.c): the
- * command-line parser, the RETR/TOP converter and the UIDL text.
+ * command-line parser and the UIDL text (the RETR/TOP converter is
+ * tests/unit/test-dotstuff.c).
  *
  * Table-driven: every parser row is one named cmocka test.  Every prefix
  * of every line is parsed again from an exactly-sized heap buffer (so
- * AddressSanitizer sees a read past the end).  The converter is fed each
- * input whole and then byte by byte, and both outputs must be equal.
+ * AddressSanitizer sees a read past the end).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,68 +179,6 @@ test_prefixes(void **state)
 	}
 }
 
-/* ---- converter ---- */
-
-struct stuff_case {
-	const char *in;
-	uint64_t lines;		/* UINT64_MAX: RETR */
-	const char *out;
-};
-
-static const struct stuff_case stuff_cases[] = {
-	{ "A: 1\n\nbody\n", UINT64_MAX, "A: 1\r\n\r\nbody\r\n.\r\n" },
-	{ "", UINT64_MAX, ".\r\n" },
-	{ "no newline", UINT64_MAX, "no newline\r\n.\r\n" },
-	{ ".\n..\n.x\nx.\n", UINT64_MAX, "..\r\n...\r\n..x\r\nx.\r\n.\r\n" },
-	{ "H: v\n\n.\nb2\n", UINT64_MAX, "H: v\r\n\r\n..\r\nb2\r\n.\r\n" },
-	{ "H: v\n\nb1\nb2\nb3\n", 0, "H: v\r\n\r\n.\r\n" },
-	{ "H: v\n\nb1\nb2\nb3\n", 2, "H: v\r\n\r\nb1\r\nb2\r\n.\r\n" },
-	{ "H: v\n\nb1\nb2\nb3", 5, "H: v\r\n\r\nb1\r\nb2\r\nb3\r\n.\r\n" },
-	{ "H: v\n\n.b1\nb2\n", 1, "H: v\r\n\r\n..b1\r\n.\r\n" },
-	{ "H: only header\n", 0, "H: only header\r\n.\r\n" },
-	{ "\nbody first\n", 0, "\r\n.\r\n" },
-	{ "a\r\nb\n", UINT64_MAX, "a\r\nb\r\n.\r\n" },
-	{ "H: v\r\n\r\nb1\r\nb2\r\n", UINT64_MAX, "H: v\r\n\r\nb1\r\nb2\r\n.\r\n" },
-	{ "H: v\r\n\r\nb1\r\nb2\r\n", 1, "H: v\r\n\r\nb1\r\n.\r\n" },
-	{ "H: v\r\n\r\n.dot\r\n", UINT64_MAX, "H: v\r\n\r\n..dot\r\n.\r\n" },
-	{ "bare\rcr\n", UINT64_MAX, "bare\rcr\r\n.\r\n" },
-};
-
-static char *
-run_stuff(const struct stuff_case *t, size_t piece)
-{
-	struct pop3_stuff st;
-	struct buf out = BUF_INIT;
-	size_t n = strlen(t->in);
-
-	pop3_stuff_init(&st, t->lines);
-	for (size_t i = 0; i < n; i += piece) {
-		size_t k = n - i < piece ? n - i : piece;
-		if (pop3_stuff_feed(&st, t->in + i, k, &out))
-			break;
-	}
-	pop3_stuff_end(&st, &out);
-	buf_addc(&out, '\0');
-	return out.data;
-}
-
-static void
-test_stuff(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof(stuff_cases) / sizeof(stuff_cases[0]); i++) {
-		const struct stuff_case *t = &stuff_cases[i];
-		char *whole = run_stuff(t, 1 << 20), *bytes = run_stuff(t, 1), *threes = run_stuff(t, 3);
-		if (strcmp(whole, t->out) != 0)
-			fail_msg("case %zu: got '%s', want '%s'", i, whole, t->out);
-		assert_string_equal(bytes, t->out);
-		assert_string_equal(threes, t->out);
-		free(whole);
-		free(bytes);
-		free(threes);
-	}
-}
-
 static void
 test_uidl(void **state)
 {
@@ -269,7 +207,7 @@ test_uidl(void **state)
 int
 main(void)
 {
-	static struct CMUnitTest t[NCASES + 3];
+	static struct CMUnitTest t[NCASES + 2];
 	size_t n = 0;
 
 	for (size_t i = 0; i < NCASES; i++) {
@@ -278,7 +216,6 @@ main(void)
 		t[n++].initial_state = (void *)&cases[i];
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_prefixes);
-	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_stuff);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_uidl);
 	return _cmocka_run_group_tests("pop3-parse", t, n, NULL, NULL);
 }
