@@ -304,6 +304,13 @@ io_wr(struct io *io)
 	return 0;
 }
 
+/* io_wants_read - 1 if the next wake-up would read the socket. */
+static int
+io_wants_read(const struct io *io)
+{
+	return !io->paused && !io->closing && !io->eof && !io->tls_pending && buf_unread(&io->in) < io->max_in;
+}
+
 static void
 io_update(struct io *io)
 {
@@ -314,7 +321,7 @@ io_update(struct io *io)
 		ev_io_mod(io->loop, io->fd, io->hs_want ? io->hs_want : EV_READ);
 		return;
 	}
-	if (!io->paused && !io->closing && !io->eof && !io->tls_pending && buf_unread(&io->in) < io->max_in)
+	if (io_wants_read(io))
 		ev |= EV_READ;
 	if (buf_unread(&io->out))
 		ev |= EV_WRITE;
@@ -367,6 +374,27 @@ io_handshake(struct io *io)
 	return -1;
 }
 
+/* io_hangup - epoll said error or hang-up (EPOLLERR/EPOLLHUP, reported
+ * whatever events were asked for): the peer reset the connection or both
+ * directions are shut, so nothing queued can reach it any more.  Report
+ * IO_CLOSED now, even to a paused owner: epoll would say it again on every
+ * wait, and a paused io that never reads would spin.  (A half-closed peer
+ * that only sent FIN gets no EPOLLHUP; its answers still go out.) */
+static void
+io_hangup(struct io *io)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ECONNRESET)
+		io->error = "connection reset by peer";
+	else
+		io->error = "connection lost";
+	io->eof = 1;
+	io->dead = 1;
+	io_fire(io, IO_CLOSED);
+}
+
 static void
 io_event(int fd, int events, void *arg)
 {
@@ -375,6 +403,12 @@ io_event(int fd, int events, void *arg)
 
 	if (io->dead)
 		return;
+	/* Reading would see the error (or the last bytes, then EOF) itself;
+	 * an io that is not reading must be told here. */
+	if ((events & EV_ERROR) && io->tls_state != 1 && !io_wants_read(io)) {
+		io_hangup(io);
+		return;
+	}
 	if (io->tls_state == 1) {
 		int r = io_handshake(io);
 		if (r < 0)

@@ -16,7 +16,9 @@
  * operation, which keeps a pipelining client from growing the buffer.
  * A peer that half-closes (EOF) is reported IO_CLOSED only once the owner
  * is not paused and the output has gone: a client that sends its last
- * command and shuts down its side still gets the answer.
+ * command and shuts down its side still gets the answer.  A reset or a
+ * hang-up (nothing can reach the peer any more) is reported IO_CLOSED at
+ * once, paused or not.
  */
 #ifndef ONEBOX_IO_H
 #define ONEBOX_IO_H

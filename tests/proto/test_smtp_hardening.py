@@ -103,3 +103,37 @@ def test_half_closed_client_still_gets_250(onebox):
     assert b"\r\n250 2.0.0 Ok: queued as" in got, got
     assert got.rstrip().endswith(b"Bye"), got
     assert len(onebox.messages(BOB)) == 1
+
+
+def _rst(sock):
+    """Close with SO_LINGER {1, 0}: the kernel sends a TCP RST."""
+    import struct
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+@pytest.mark.slow
+def test_reset_during_failed_login_delay_costs_no_cpu(onebox_factory):
+    """A client that resets its connection while the failed-login answer is
+    held back (reading paused) must not make smtpd spin on EPOLLERR/HUP."""
+    from conftest import populate
+    ob = populate(onebox_factory.make(conf_extra={"plaintext_auth_listen": "127.0.0.1"}))
+    ob.set("auth_fail_delay_ms", "3000")
+    pid = smtpd_pid(ob)
+    s = socket.create_connection(("127.0.0.1", ob.port("submission")))
+    s.settimeout(10)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"220")
+    s.sendall(b"EHLO x\r\n")
+    while not f.readline().startswith(b"250 "):
+        pass
+    s.sendall(b"AUTH PLAIN AGFsaWNlQGxvY2FsLnRlc3QAd3Jvbmc=\r\n")   # alice, "wrong"
+    ob.wait_log(r"smtp auth address=127\.0\.0\.1 result=failed")
+    f.close()
+    _rst(s)
+    time.sleep(0.2)
+    before = cpu_ticks(pid)
+    time.sleep(2)
+    used = cpu_ticks(pid) - before
+    assert used < 20, "smtpd used %d ticks in 2 s after a reset during the fail delay" % used
+    ob.wait_log(r"smtp disconnect address=127\.0\.0\.1", timeout=5)
