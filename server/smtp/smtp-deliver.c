@@ -284,6 +284,7 @@ delivery_done(struct commit_job *job, void *arg)
 		return;
 	}
 	if (ok) {
+		s->cmds_without_message = 0;
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
 		io_flush(s->io);
 	}

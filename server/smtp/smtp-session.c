@@ -27,7 +27,6 @@ struct smtp_cmdtab {
 	/* check: sequence and policy; returns 0 to proceed, -1 if it replied */
 	int (*check)(struct smtp_session *s, struct smtp_command *c);
 	void (*proceed)(struct smtp_session *s, struct smtp_command *c);
-	int counts_before_mail;	/* limited by smtp_max_commands_before_mail */
 };
 
 static uint64_t session_counter;
@@ -341,22 +340,44 @@ do_unknown(struct smtp_session *s, struct smtp_command *c)
 }
 
 static const struct smtp_cmdtab commands[] = {
-	{ SMTP_CMD_HELO, NULL, do_helo, 1 },
-	{ SMTP_CMD_EHLO, NULL, do_ehlo, 1 },
-	{ SMTP_CMD_MAIL, check_mail, do_mail, 0 },
-	{ SMTP_CMD_RCPT, check_rcpt, do_rcpt, 0 },
-	{ SMTP_CMD_DATA, check_data, do_data, 0 },
-	{ SMTP_CMD_BDAT, check_helo_done, do_bdat, 1 },
-	{ SMTP_CMD_RSET, NULL, do_rset, 1 },
-	{ SMTP_CMD_NOOP, NULL, do_noop, 1 },
-	{ SMTP_CMD_QUIT, NULL, do_quit, 0 },
-	{ SMTP_CMD_HELP, NULL, do_help, 1 },
-	{ SMTP_CMD_VRFY, NULL, do_vrfy, 1 },
-	{ SMTP_CMD_EXPN, NULL, do_vrfy, 1 },
-	{ SMTP_CMD_STARTTLS, check_starttls, do_starttls, 1 },
-	{ SMTP_CMD_AUTH, check_auth, do_auth, 0 },
-	{ SMTP_CMD_UNKNOWN, NULL, do_unknown, 1 },
+	{ SMTP_CMD_HELO, NULL, do_helo },
+	{ SMTP_CMD_EHLO, NULL, do_ehlo },
+	{ SMTP_CMD_MAIL, check_mail, do_mail },
+	{ SMTP_CMD_RCPT, check_rcpt, do_rcpt },
+	{ SMTP_CMD_DATA, check_data, do_data },
+	{ SMTP_CMD_BDAT, check_helo_done, do_bdat },
+	{ SMTP_CMD_RSET, NULL, do_rset },
+	{ SMTP_CMD_NOOP, NULL, do_noop },
+	{ SMTP_CMD_QUIT, NULL, do_quit },
+	{ SMTP_CMD_HELP, NULL, do_help },
+	{ SMTP_CMD_VRFY, NULL, do_vrfy },
+	{ SMTP_CMD_EXPN, NULL, do_vrfy },
+	{ SMTP_CMD_STARTTLS, check_starttls, do_starttls },
+	{ SMTP_CMD_AUTH, check_auth, do_auth },
+	{ SMTP_CMD_UNKNOWN, NULL, do_unknown },
 };
+
+/*
+ * too_many_commands - smtp_max_commands_before_mail: every command counts
+ * (MAIL, RCPT, RSET, NOOP, bad ones...) until a message is delivered,
+ * which resets the count (smtp-deliver.c), so MAIL/RSET loops are cut as
+ * well as NOOP loops.  The recipients accepted in the open transaction are
+ * allowed on top, so a message with many recipients is never cut.  QUIT
+ * is not counted.  Returns 1 (and closes with 421) over the limit.
+ */
+static int
+too_many_commands(struct smtp_session *s)
+{
+	uint64_t limit = (uint64_t)db_setting_int(s->d->db, ST_SMTP_MAX_COMMANDS_BEFORE_MAIL);
+
+	if (++s->cmds_without_message <= limit + s->nrcpts)
+		return 0;
+	log_info("%016llx smtp too many commands address=%s", (unsigned long long)s->id, s->peer.ip);
+	smtp_reply(s, "421 4.7.0 %s Too many commands without a message, closing", s->d->conf->hostname);
+	s->state = SMTP_S_CLOSING;
+	io_flush_close(s->io);
+	return 1;
+}
 
 static void
 smtp_command(struct smtp_session *s, char *line, size_t len)
@@ -367,7 +388,10 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 	db_changed(s->d->db);
 	log_debug("%016llx smtp command \"%.*s\"", (unsigned long long)s->id,
 	    str_casecmp_prefix(line, "AUTH ") ? 4 : (int)len, line);
-	if (smtp_parse_command(line, len, s->smtputf8, &c, &e) < 0) {
+	int r = smtp_parse_command(line, len, s->smtputf8, &c, &e);
+	if ((r < 0 || c.cmd != SMTP_CMD_QUIT) && too_many_commands(s))
+		return;
+	if (r < 0) {
 		if (e.code == 500) {
 			do_unknown(s, &c);
 			return;
@@ -380,14 +404,6 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 		const struct smtp_cmdtab *t = &commands[i];
 		if (t->cmd != c.cmd)
 			continue;
-		if (t->counts_before_mail && s->state != SMTP_S_MAIL && s->state != SMTP_S_RCPT &&
-		    ++s->cmds_before_mail > db_setting_int(s->d->db, ST_SMTP_MAX_COMMANDS_BEFORE_MAIL)) {
-			smtp_reply(s, "421 4.7.0 %s Too many commands without a transaction, closing",
-			    s->d->conf->hostname);
-			s->state = SMTP_S_CLOSING;
-			io_flush_close(s->io);
-			return;
-		}
 		if (t->check && t->check(s, &c) < 0) {
 			smtp_count_error(s);
 			return;

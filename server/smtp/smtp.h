@@ -66,7 +66,7 @@ struct smtp_session {
 	struct ev_timer life_timer;	/* smtp_session_timeout */
 	int out_blocked;		/* commands wait for the client to read */
 	char delayed_reply[128];
-	int cmds_before_mail;
+	uint64_t cmds_without_message;	/* smtp_max_commands_before_mail */
 	int errors;
 	int shutting_down;
 	int skip_line;			/* dropping the rest of an over-long line */
