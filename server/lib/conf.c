@@ -115,6 +115,12 @@ conf_service_key(enum conf_service svc)
 }
 
 int
+conf_service_implicit_tls(enum conf_service svc)
+{
+	return svc == SVC_SUBMISSIONS || svc == SVC_IMAPS || svc == SVC_POP3S || svc == SVC_HTTPS;
+}
+
+int
 conf_addr_parse(const char *s, struct conf_addr *a)
 {
 	const char *colon;

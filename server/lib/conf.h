@@ -47,6 +47,8 @@ struct conf {
 
 /* conf_service_key - "smtp_listen" etc. */
 const char *conf_service_key(enum conf_service svc);
+/* conf_service_implicit_tls - 1 for the listeners that start with TLS. */
+int conf_service_implicit_tls(enum conf_service svc);
 
 /*
  * conf_load - parse path into c (zeroed first, defaults applied).

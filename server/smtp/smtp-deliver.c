@@ -49,7 +49,7 @@ target_dir(struct smtp_session *s, const char *addr)
 {
 	char local[ADDR_FORMAT_MAX], domain[ADDR_DOMAIN_MAX + 1];
 	split_addr(addr, local, sizeof(local), domain, sizeof(domain));
-	return maildir_path(s->d->conf->data_dir, local, domain);
+	return maildir_path(s->d->svc.conf->data_dir, local, domain);
 }
 
 /* over_quota - 1 if adding extra bytes would exceed the target's quota. */
@@ -60,7 +60,7 @@ over_quota(struct smtp_session *s, const char *addr, uint64_t extra)
 	uint64_t bytes = 0, count = 0;
 	int over = 0;
 
-	if (db_user_get(s->d->db, addr, &u) != 1)
+	if (db_user_get(s->d->svc.db, addr, &u) != 1)
 		return 0;
 	if (u.quota) {
 		char *dir = target_dir(s, addr);
@@ -79,7 +79,7 @@ over_quota(struct smtp_session *s, const char *addr, uint64_t extra)
 static void
 reply_no_route(struct smtp_session *s, const char *addr)
 {
-	if (s->auth_user || smtpd_trusted(s->d, s->peer.ip))
+	if (s->auth_user || smtpd_trusted(s->d, s->base.peer.ip))
 		smtp_reply(s, "554 5.7.1 <%s>: no route to remote domains: this server delivers only to "
 		    "its own domains (outbound delivery is not enabled)", addr);
 	else
@@ -95,12 +95,12 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	if (a->domain[0] == '\0') {
 		/* RFC 5321 §4.5.1: <postmaster> means ours */
 		pm = *a;
-		str_lcpy(pm.domain, s->d->conf->hostname, sizeof(pm.domain));
+		str_lcpy(pm.domain, s->d->svc.conf->hostname, sizeof(pm.domain));
 		str_lower(pm.domain);
 		a = &pm;
 	}
 	addr_format(a, r->addr, sizeof(r->addr));
-	enum db_resolve res = a->literal ? DB_RESOLVE_NOTLOCAL : db_resolve(s->d->db, r->addr, &r->targets);
+	enum db_resolve res = a->literal ? DB_RESOLVE_NOTLOCAL : db_resolve(s->d->svc.db, r->addr, &r->targets);
 	switch (res) {
 	case DB_RESOLVE_OK:
 		break;
@@ -228,7 +228,7 @@ build_copies(struct smtp_session *s, struct delivery *d)
 			const char *addr = r->targets.v[j].address;
 			if (!r->targets.v[j].local) {
 				log_warnx("%016llx smtp id=%s to=<%s> orig_to=<%s> status=undeliverable "
-				    "reason=\"no route to remote domains\"", (unsigned long long)s->id,
+				    "reason=\"no route to remote domains\"", (unsigned long long)s->base.id,
 				    s->qid, addr, r->addr);
 				continue;
 			}
@@ -269,12 +269,12 @@ delivery_done(struct commit_job *job, void *arg)
 				maildir_quota_add(dir, (int64_t)d->tmps[i].size, 1);
 			free(dir);
 		}
-		log_info("%016llx smtp id=%s from=<%s> to=<%s> size=%llu status=%s", (unsigned long long)s->id,
+		log_info("%016llx smtp id=%s from=<%s> to=<%s> size=%llu status=%s", (unsigned long long)s->base.id,
 		    s->qid, s->from_text, d->target[i], (unsigned long long)d->tmps[i].size,
 		    ok ? "delivered" : "deferred");
 	}
 	if (!ok)
-		log_warnx("%016llx smtp id=%s commit failed: %s", (unsigned long long)s->id, s->qid,
+		log_warnx("%016llx smtp id=%s commit failed: %s", (unsigned long long)s->base.id, s->qid,
 		    strerror(job->errno_val));
 	delivery_free(d, !ok);
 	s->dlv = NULL;
@@ -286,16 +286,16 @@ delivery_done(struct commit_job *job, void *arg)
 	if (ok) {
 		s->cmds_without_message = 0;
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
-		io_flush(s->io);
+		io_flush(s->base.io);
 	}
 	else
 		smtp_reply(s, "451 4.3.0 Local error while storing the message, try again later");
 	smtp_transaction_reset(s);
-	if (s->shutting_down) {
+	if (s->base.ending) {
 		smtp_session_shutdown(s);
 		return;
 	}
-	io_resume_read(s->io);
+	io_resume_read(s->base.io);
 	smtp_process(s);
 }
 
@@ -313,7 +313,7 @@ smtp_deliver(struct smtp_session *s)
 	struct delivery *d;
 
 	if (s->data_too_big) {
-		log_info("%016llx smtp id=%s status=rejected reason=\"message too big\"", (unsigned long long)s->id, s->qid);
+		log_info("%016llx smtp id=%s status=rejected reason=\"message too big\"", (unsigned long long)s->base.id, s->qid);
 		deliver_fail(s, "552 5.3.4 Message size exceeds fixed maximum message size");
 		return;
 	}
@@ -326,13 +326,13 @@ smtp_deliver(struct smtp_session *s)
 			if (s->rcpts[i].targets.v[j].local &&
 			    over_quota(s, s->rcpts[i].targets.v[j].address, s->data_size)) {
 				log_info("%016llx smtp id=%s to=<%s> status=rejected reason=\"over quota\"",
-				    (unsigned long long)s->id, s->qid, s->rcpts[i].targets.v[j].address);
+				    (unsigned long long)s->base.id, s->qid, s->rcpts[i].targets.v[j].address);
 				deliver_fail(s, "452 4.2.2 Mailbox full");
 				return;
 			}
 	d = xcalloc(1, sizeof(*d));
 	if (build_copies(s, d) < 0 || d->n == 0) {
-		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->id, s->qid);
+		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->base.id, s->qid);
 		delivery_free(d, 1);
 		deliver_fail(s, "451 4.3.0 Local error while storing the message, try again later");
 		return;
@@ -344,6 +344,6 @@ smtp_deliver(struct smtp_session *s)
 	d->job.done = delivery_done;
 	d->job.arg = s;
 	s->state = SMTP_S_COMMIT;
-	io_pause_read(s->io);
+	io_pause_read(s->base.io);
 	committer_submit(s->d->committer, &d->job);
 }
