@@ -25,7 +25,7 @@
 #define ONEBOX_POP3_H
 
 #include "auth-client.h"
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "ev.h"
 #include "index.h"

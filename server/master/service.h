@@ -9,7 +9,7 @@
 #ifndef ONEBOX_SERVICE_H
 #define ONEBOX_SERVICE_H
 
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 
 #include <openssl/ssl.h>

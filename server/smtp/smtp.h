@@ -14,7 +14,7 @@
 #include "addr.h"
 #include "auth-client.h"
 #include "commit.h"
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "ev.h"
 #include "front.h"
