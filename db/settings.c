@@ -45,12 +45,8 @@ const struct setting_def setting_defs[] = {
 static void
 fmt_bound(const struct setting_def *d, int64_t v, char *out, size_t len)
 {
-	if (d->type == SET_SIZE && v > 0 && v % GB == 0)
-		snprintf(out, len, "%" PRId64 "G", v / GB);
-	else if (d->type == SET_SIZE && v > 0 && v % MB == 0)
-		snprintf(out, len, "%" PRId64 "M", v / MB);
-	else if (d->type == SET_SIZE && v > 0 && v % KB == 0)
-		snprintf(out, len, "%" PRId64 "K", v / KB);
+	if (d->type == SET_SIZE && v > 0)
+		str_size_format((uint64_t)v, out, len);
 	else
 		snprintf(out, len, "%" PRId64, v);
 }

@@ -10,8 +10,9 @@
  * The "-ERR [AUTH]" answer of a failed login comes after
  * auth_fail_delay_ms; an attempt that authd's throttle refused (too many
  * failures from the client's network or for the account, counted over
- * every service) gets [SYS/TEMP] at once, without a password check.  A good password opens the maildrop at once; [IN-USE] there
- * leaves the session in AUTHORIZATION (RFC 2449 §8.1.2).
+ * every service) gets [SYS/TEMP] at once, without a password check.  A
+ * good password opens the maildrop at once; [IN-USE] there leaves the
+ * session in AUTHORIZATION (RFC 2449 §8.1.2).
  */
 #include "pop3.h"
 #include "log.h"
@@ -23,24 +24,15 @@
 int
 pop3_auth_allowed(struct pop3_session *s)
 {
-	return s->tls || s->peer.plaintext_ok;
+	return s->base.tls || s->base.peer.plaintext_ok;
 }
 
 void
 pop3_auth_cancel(struct pop3_session *s)
 {
 	if (s->auth_req)
-		auth_client_cancel(s->d->auth, s->auth_req);
+		auth_client_cancel(s->d->svc.auth, s->auth_req);
 	s->auth_req = 0;
-}
-
-static void
-reply_later(struct pop3_session *s, uint64_t ms, const char *reply)
-{
-	str_lcpy(s->delayed_reply, reply, sizeof(s->delayed_reply));
-	s->state = POP3_S_AUTH_WAIT;
-	io_pause_read(s->io);
-	ev_timer_add(s->d->loop, &s->delay_timer, ms);
 }
 
 static void
@@ -48,15 +40,15 @@ login_opened(struct pop3_session *s, const char *err_resp)
 {
 	const char *user = s->user_pending;
 
-	if (s->state == POP3_S_CLOSING) {	/* shutting down meanwhile */
+	if (session_closing(&s->base)) {	/* shutting down meanwhile */
 		pop3_mailbox_close(s);
 		free(s->user_pending);
 		s->user_pending = NULL;
 		return;
 	}
 	if (err_resp) {
-		log_info("%016llx pop3 login address=%s user=%s result=\"%s\"", (unsigned long long)s->id,
-		    s->peer.ip, user, err_resp);
+		log_info("%016llx pop3 login address=%s user=%s result=\"%s\"", (unsigned long long)s->base.id,
+		    s->base.peer.ip, user, err_resp);
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "%s", err_resp);
 		free(s->user_pending);
@@ -65,13 +57,13 @@ login_opened(struct pop3_session *s, const char *err_resp)
 		s->user = s->user_pending;
 		s->state = POP3_S_TRANSACTION;
 		log_info("%016llx pop3 login address=%s user=%s messages=%zu octets=%llu tls=%s",
-		    (unsigned long long)s->id, s->peer.ip, s->user, s->mbox.n,
-		    (unsigned long long)s->mbox.octets, s->tls ? "yes" : "no");
+		    (unsigned long long)s->base.id, s->base.peer.ip, s->user, s->mbox.n,
+		    (unsigned long long)s->mbox.octets, s->base.tls ? "yes" : "no");
 		pop3_reply(s, "+OK Logged in, %zu messages (%llu octets)", s->mbox.n,
 		    (unsigned long long)s->mbox.octets);
 	}
 	s->user_pending = NULL;
-	io_resume_read(s->io);
+	io_resume_read(s->base.io);
 	pop3_process(s);
 }
 
@@ -88,30 +80,31 @@ static void
 auth_done(void *arg, int result, const char *user)
 {
 	struct pop3_session *s = arg;
-	struct db *db = s->d->db;
+	struct db *db = s->d->svc.db;
 
 	s->auth_req = 0;
-	if (s->state == POP3_S_CLOSING)
+	if (session_closing(&s->base))
 		return;
 	if (result == AUTH_OK) {
 		login_ok(s, user);
 		return;
 	} else if (result == AUTH_THROTTLED) {
-		log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
+		log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->base.id, s->base.peer.ip);
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins, try again later");
 	} else if (result == AUTH_TEMPFAIL) {
-		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
+		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);
 		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure, try again later");
 	} else {
-		log_info("%016llx pop3 auth address=%s result=failed", (unsigned long long)s->id, s->peer.ip);
-		s->errors++;
-		reply_later(s, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
+		log_info("%016llx pop3 auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
+		s->base.errors++;
+		s->state = POP3_S_AUTHORIZATION;
+		session_reply_later(&s->base, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
 		    "-ERR [AUTH] Authentication failed");
 		return;
 	}
-	io_resume_read(s->io);
+	io_resume_read(s->base.io);
 	pop3_process(s);
 }
 
@@ -119,8 +112,8 @@ static void
 auth_check(struct pop3_session *s, const char *user, const char *pass)
 {
 	s->state = POP3_S_AUTH_WAIT;
-	io_pause_read(s->io);
-	s->auth_req = auth_client_request(s->d->auth, s->peer.ip, user, pass, auth_done, s);
+	io_pause_read(s->base.io);
+	s->auth_req = auth_client_request(s->d->svc.auth, s->base.peer.ip, user, pass, auth_done, s);
 }
 
 /* need_tls - 1 (and answered) if passwords are not allowed here yet. */

@@ -5,7 +5,7 @@
  * States (RFC 1939 §3): AUTHORIZATION takes USER PASS AUTH APOP STLS CAPA
  * QUIT; TRANSACTION takes STAT LIST UIDL RETR TOP DELE RSET NOOP CAPA
  * QUIT.  A command in the wrong state, an unknown command and bad
- * arguments are "-ERR" and count towards POP3_MAX_ERRORS.
+ * arguments are "-ERR" and count towards POP3_MAX_ERRORS (session_count_error).
  */
 #include "pop3.h"
 #include "log.h"
@@ -62,11 +62,11 @@ check_stls(struct pop3_session *s, struct pop3_command *c)
 {
 	if (check_authorization(s, c) < 0)
 		return -1;
-	if (s->tls) {
+	if (s->base.tls) {
 		pop3_reply(s, "-ERR TLS already active");
 		return -1;
 	}
-	if (s->d->tls == NULL) {
+	if (s->d->svc.tls == NULL) {
 		pop3_reply(s, "-ERR [SYS/TEMP] TLS not available");
 		return -1;
 	}
@@ -90,7 +90,7 @@ do_capa(struct pop3_session *s, struct pop3_command *c)
 		pop3_reply(s, "USER");
 		pop3_reply(s, "SASL %s", sasl_offered());
 	}
-	if (authz && !s->tls && s->d->tls)
+	if (authz && !s->base.tls && s->d->svc.tls)
 		pop3_reply(s, "STLS");
 	pop3_reply(s, "IMPLEMENTATION onebox");
 	pop3_reply(s, ".");
@@ -100,11 +100,7 @@ static void
 do_stls(struct pop3_session *s, struct pop3_command *c)
 {
 	pop3_reply(s, "+OK Begin TLS negotiation");
-	s->state = POP3_S_TLS;
-	if (io_starttls(s->io, s->d->tls) < 0) {
-		log_warnx("%016llx pop3 stls failed", (unsigned long long)s->id);
-		pop3_close_after_reply(s);
-	}
+	session_starttls(&s->base, s->d->svc.tls);
 }
 
 static void
@@ -135,8 +131,7 @@ do_list(struct pop3_session *s, struct pop3_command *c)
 	}
 	pop3_reply(s, "+OK %zu messages (%llu octets)", mb->n - mb->ndeleted,
 	    (unsigned long long)(mb->octets - mb->octets_deleted));
-	s->cursor = 0;
-	pop3_send_multiline(s, pop3_produce_list);
+	pop3_send_listing(s, 0);
 }
 
 static void
@@ -150,8 +145,7 @@ do_uidl(struct pop3_session *s, struct pop3_command *c)
 		return;
 	}
 	pop3_reply(s, "+OK Unique-ID listing follows");
-	s->cursor = 0;
-	pop3_send_multiline(s, pop3_produce_uidl);
+	pop3_send_listing(s, 1);
 }
 
 /* send_message - RETR (lines = UINT64_MAX) and TOP. */
@@ -159,15 +153,14 @@ static void
 send_message(struct pop3_session *s, uint32_t num, uint64_t lines)
 {
 	struct pop3_msg *m = &s->mbox.msgs[num - 1];
+	int fd = pop3_mailbox_open_msg(s, m);
 
-	s->msg_fd = pop3_mailbox_open_msg(s, m);
-	if (s->msg_fd < 0) {
-		log_warnx("%016llx pop3 cannot open message uid=%u file=%s: %s", (unsigned long long)s->id,
+	if (fd < 0) {
+		log_warnx("%016llx pop3 cannot open message uid=%u file=%s: %s", (unsigned long long)s->base.id,
 		    m->uid, m->filename, strerror(errno));
 		pop3_reply(s, "-ERR [SYS/TEMP] Cannot read message %u, it may have been removed", num);
 		return;
 	}
-	dot_stuff_init(&s->stuff, lines);
 	if (lines == UINT64_MAX) {
 		s->nretr++;
 		pop3_reply(s, "+OK %llu octets", (unsigned long long)m->vsize);
@@ -175,7 +168,7 @@ send_message(struct pop3_session *s, uint32_t num, uint64_t lines)
 		s->ntop++;
 		pop3_reply(s, "+OK Top of message follows");
 	}
-	pop3_send_multiline(s, pop3_produce_message);
+	pop3_send_message(s, fd, lines);
 }
 
 static void
@@ -232,10 +225,10 @@ do_quit(struct pop3_session *s, struct pop3_command *c)
 	}
 	/* the UPDATE state (RFC 1939 §6) */
 	if (pop3_mailbox_update(s) < 0) {
-		log_warnx("%016llx pop3 update failed user=%s", (unsigned long long)s->id, s->user);
+		log_warnx("%016llx pop3 update failed user=%s", (unsigned long long)s->base.id, s->user);
 		pop3_reply(s, "-ERR [SYS/TEMP] Some deleted messages were not removed");
 	} else {
-		log_info("%016llx pop3 logout user=%s retr=%lu top=%lu deleted=%zu", (unsigned long long)s->id,
+		log_info("%016llx pop3 logout user=%s retr=%lu top=%lu deleted=%zu", (unsigned long long)s->base.id,
 		    s->user, s->nretr, s->ntop, n);
 		pop3_reply(s, "+OK Bye, %zu messages deleted", n);
 	}
@@ -267,7 +260,7 @@ pop3_command(struct pop3_session *s, char *line, size_t len)
 	struct pop3_command c;
 	const char *err;
 
-	log_debug("%016llx pop3 command \"%.*s\"", (unsigned long long)s->id,
+	log_debug("%016llx pop3 command \"%.*s\"", (unsigned long long)s->base.id,
 	    str_casecmp_prefix(line, "PASS") || str_casecmp_prefix(line, "AUTH ") ? 4 : (int)len, line);
 	if (pop3_parse_command(line, len, &c, &err) < 0) {
 		pop3_reply(s, "-ERR %s", err);

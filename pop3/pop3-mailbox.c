@@ -35,9 +35,9 @@ mailbox_dir(struct pop3_session *s, const char *user)
 	struct db_user u;
 	char *dir = NULL;
 
-	if (db_user_get(s->d->db, user, &u) != 1)
+	if (db_user_get(s->d->svc.db, user, &u) != 1)
 		return NULL;
-	dir = maildir_path(s->d->conf->data_dir, u.localpart, u.domain);
+	dir = maildir_path(s->d->svc.conf->data_dir, u.localpart, u.domain);
 	db_user_free(&u);
 	return dir;
 }
@@ -159,7 +159,7 @@ pop3_mailbox_open(struct pop3_session *s, const char *user, pop3_opened_cb *cb)
 	int in_use;
 
 	if ((mb->dir = mailbox_dir(s, user)) == NULL) {
-		log_warnx("%016llx pop3 no mailbox for user=%s", (unsigned long long)s->id, user);
+		log_warnx("%016llx pop3 no mailbox for user=%s", (unsigned long long)s->base.id, user);
 		cb(s, ERR_TEMP);
 		return;
 	}

@@ -3,8 +3,8 @@
  * codes, RFC 2595 STLS, RFC 3206 [AUTH]/[IN-USE]/[SYS/TEMP], RFC 5034
  * AUTH PLAIN) over the Maildir and its index (index.h).
  *
- * Files: pop3d.c (process: listeners, limits, shutdown), pop3-session.c
- * (connection, line reading, the command table and state machine),
+ * Files: pop3d.c (the service: svc_run with a worker pool), pop3-session.c
+ * (the session base's hooks: greeting, states, replies, the end),
  * pop3-auth.c (USER/PASS, AUTH PLAIN, throttle), pop3-mailbox.c (the
  * maildrop: lock, snapshot of the index, DELE/RSET, update at QUIT),
  * pop3-commands.c (the transaction commands), pop3-retr.c (multi-line
@@ -26,7 +26,7 @@
 
 #include "auth-client.h"
 #include "sasl.h"
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "dotstuff.h"
 #include "ev.h"
@@ -34,6 +34,8 @@
 #include "front.h"
 #include "io.h"
 #include "pop3-parse.h"
+#include "service.h"
+#include "session.h"
 
 #include <stdint.h>
 
@@ -44,12 +46,11 @@
 enum pop3_state {
 	POP3_S_AUTHORIZATION,	/* greeting sent, not logged in */
 	POP3_S_SASL,		/* AUTH sent "+ ", waiting for the response line */
-	POP3_S_AUTH_WAIT,	/* password check or failure delay; input paused */
-	POP3_S_TLS,		/* STLS / implicit TLS handshake */
+	POP3_S_AUTH_WAIT,	/* password check or mailbox open; input paused */
 	POP3_S_TRANSACTION,	/* logged in, maildrop locked */
-	POP3_S_SENDING,		/* a multi-line answer is being streamed */
-	POP3_S_CLOSING,		/* last reply queued, closing */
 };
+/* (TLS handshakes, closing and streamed answers are the session base's:
+ * session.h) */
 
 /* The maildrop of a logged-in session (pop3-mailbox.c). */
 struct pop3_msg {
@@ -73,32 +74,18 @@ struct pop3_mailbox {
 struct pop3_session;
 struct open_job;
 struct jobs;
-/* A producer writes the next part of a multi-line answer into out; it
- * returns 1 when the answer is complete (".\r\n" written), 0 for more,
- * -1 on a failure that must close the connection (logged). */
-typedef int pop3_producer(struct pop3_session *s, struct buf *out);
-
 struct pop3d;
 
 struct pop3_session {
-	uint64_t id;
+	struct session base;	/* first: id, io, peer, tls, errors */
 	struct pop3d *d;
-	struct io *io;
-	enum conf_service svc;
 	enum pop3_state state;
-	struct front_peer peer;		/* address, port, listener, plaintext_ok */
-	int tls;
-	int errors;
-	int skipping;		/* dropping the tail of an over-long line */
-	int shutting_down;
 
 	/* authorization */
 	char *user_arg;		/* from USER, until PASS */
 	char *user;		/* authenticated canonical address */
 	uint32_t auth_req;
 	struct sasl sasl;	/* the AUTH exchange in progress */
-	struct ev_timer delay_timer;
-	char delayed_reply[160];
 
 	/* transaction */
 	struct pop3_mailbox mbox;
@@ -108,38 +95,25 @@ struct pop3_session {
 	uint64_t bytes_sent_msgs;
 
 	/* multi-line answer in progress (pop3-retr.c) */
-	pop3_producer *producer;
-	struct buf scratch;
 	int msg_fd;
 	size_t cursor;		/* LIST/UIDL: next index */
 	struct dot_stuff stuff;
-
-	struct pop3_session *next, *prev;
 };
 
+/* The pop3d process: the service and its worker threads. */
 struct pop3d {
-	struct svc_env *env;
-	const struct conf *conf;
-	struct ev_loop *loop;
-	struct db *db;
-	struct auth_client *auth;
-	SSL_CTX *tls;
-	struct front *front;
+	struct service svc;	/* first: svc_run's, and the sessions */
 	struct jobs *jobs;
-	struct pop3_session *sessions;
 };
 
 /* pop3-session.c */
-void pop3_session_start(struct pop3d *d, int fd, const struct front_peer *peer);
+void pop3_session_start(struct service *svc, int fd, const struct front_peer *peer);
 /* pop3_reply - one line ("+OK ..." / "-ERR ..."), CRLF added. */
 void pop3_reply(struct pop3_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* pop3_process - run the buffered commands the state allows. */
-void pop3_process(struct pop3_session *s);
-void pop3_count_error(struct pop3_session *s);
-void pop3_close_after_reply(struct pop3_session *s);
-void pop3_session_close(struct pop3_session *s);
-void pop3_session_shutdown(struct pop3_session *s);
-uint64_t pop3_idle_ms(struct pop3_session *s);
+static inline void pop3_process(struct pop3_session *s) { session_process(&s->base); }
+static inline void pop3_count_error(struct pop3_session *s) { session_count_error(&s->base); }
+static inline void pop3_close_after_reply(struct pop3_session *s) { session_close_after_reply(&s->base); }
 
 /* pop3-auth.c */
 int pop3_auth_allowed(struct pop3_session *s);
@@ -177,23 +151,15 @@ void pop3_mailbox_close(struct pop3_session *s);
 /* pop3_command - parse and run one command line. */
 void pop3_command(struct pop3_session *s, char *line, size_t len);
 
-/* pop3-retr.c */
-/*
- * pop3_send_multiline - start a multi-line answer whose first line was
- * already queued: runs the producer now and, while the output stays
- * below POP3_OUT_HIGH, again; if the answer is not complete the session
- * enters POP3_S_SENDING and pop3_send_more() continues on IO_LOWAT.
- */
-void pop3_send_multiline(struct pop3_session *s, pop3_producer *p);
-/* pop3_send_more - IO_LOWAT in POP3_S_SENDING: produce more; back to the
- * TRANSACTION state (and the next commands) when done. */
-void pop3_send_more(struct pop3_session *s);
+/* pop3-retr.c: multi-line answers, streamed by the session base
+ * (session_send_stream) after their first line was queued. */
+/* pop3_send_message - RETR/TOP: the message file fd (taken over), its
+ * header and the first lines of its body (UINT64_MAX: all), dot-stuffed
+ * with CR LF line ends. */
+void pop3_send_message(struct pop3_session *s, int fd, uint64_t lines);
+/* pop3_send_listing - LIST (uidl 0) or UIDL (uidl 1) of every message. */
+void pop3_send_listing(struct pop3_session *s, int uidl);
 /* pop3_send_abort - drop an answer in progress (session closing). */
 void pop3_send_abort(struct pop3_session *s);
-/* Producers; pop3_produce_message reads s->msg_fd through s->stuff,
- * the listings start at s->cursor. */
-int pop3_produce_message(struct pop3_session *s, struct buf *out);
-int pop3_produce_list(struct pop3_session *s, struct buf *out);
-int pop3_produce_uidl(struct pop3_session *s, struct buf *out);
 
 #endif

@@ -10,7 +10,9 @@
 #   svc   server/smtp server/auth pop3 imap server/master
 #                                     lib, mail, db, svc; but only server/master
 #                                     may include server/master/master.h
-#   ctl   server/ctl server/admin     lib, mail, db, ctl
+#   ctl   server/ctl server/admin     lib, mail, db, ctl, cfg
+#   cfg   server/master/config.[ch]   lib: onebox.conf's key table, read by
+#                                     the services and by the CLI alike
 #
 # Each `#include "NAME"` is resolved the way the compiler does: the including
 # file's directory first, then the -I directories of Makefile.in in order.
@@ -36,6 +38,7 @@ done | sort)
 # shellcheck disable=SC2086
 awk -v incdirs="$INC_DIRS" -v allow="$ALLOW" -v nfiles="$(echo "$files" | wc -l)" '
 function layer(p) {
+	if (p ~ /^server\/master\/config\.[ch]$/) return "cfg"
 	if (p ~ /^server\/lib\//) return "lib"
 	if (p ~ /^server\/mail\//) return "mail"
 	if (p ~ /^db\//) return "db"
@@ -68,7 +71,7 @@ BEGIN {
 			allowed[f[1] " " f[2]] = 1
 		}
 	split("lib:lib mail:lib mail:mail db:lib db:mail db:db svc:lib svc:mail svc:db svc:svc " \
-	    "ctl:lib ctl:mail ctl:db ctl:ctl", ok, " ")
+	    "ctl:lib ctl:mail ctl:db ctl:ctl cfg:lib cfg:cfg svc:cfg ctl:cfg", ok, " ")
 	for (i in ok)
 		okpair[ok[i]] = 1
 }

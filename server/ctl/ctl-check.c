@@ -21,7 +21,7 @@
 #include <openssl/x509.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "ctl.h"
 

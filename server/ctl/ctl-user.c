@@ -14,6 +14,7 @@
 #include "db.h"
 #include "ctl.h"
 #include "sysuser.h"
+#include "str.h"
 
 /* user_hash - read a password and hash it; malloc'd. */
 static char *
@@ -129,7 +130,7 @@ user_line(const struct db_user *u, void *ctx)
 	char q[32];
 
 	if (u->quota)
-		ctl_size_text(u->quota, q, sizeof(q));
+		str_size_format(u->quota, q, sizeof(q));
 	else
 		strcpy(q, "unlimited");
 	printf("%s\t%s\t%s\t%s\n", u->address, q,
@@ -207,7 +208,7 @@ user_quota(struct ctl *c, int argc, char **argv)
 	if (db_user_quota(ctl_db(c), addr, v, &err) < 0)
 		ctl_fail(c, "%s", err);
 	if (v)
-		ctl_size_text(v, q, sizeof(q));
+		str_size_format(v, q, sizeof(q));
 	printf("quota of %s is %s\n", addr, v ? q : "unlimited");
 	free(addr);
 	return 0;

@@ -54,22 +54,6 @@ ctl_quota(struct ctl *c, const char *s)
 	return v;
 }
 
-void
-ctl_size_text(uint64_t v, char *out, size_t len)
-{
-	static const char units[] = "KMGT";
-	int u = -1;
-
-	while (v && v % 1024 == 0 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	if (u < 0)
-		snprintf(out, len, "%" PRIu64, v);
-	else
-		snprintf(out, len, "%" PRIu64 "%c", v, units[u]);
-}
-
 /* read_line - one line from fd 0 without stdio buffering beyond it. */
 static char *
 read_line(struct ctl *c)

@@ -58,8 +58,6 @@ char *ctl_domain(struct ctl *c, const char *s);
 void ctl_domain_exists(struct ctl *c, const char *domain);
 /* ctl_quota - "25M", "1G", "0", "none", "unlimited" -> bytes, or fail. */
 uint64_t ctl_quota(struct ctl *c, const char *s);
-/* ctl_size_text - a byte count as "25M"/"1G" when exact, else digits. */
-void ctl_size_text(uint64_t v, char *out, size_t len);
 /* ctl_read_password - from stdin (first line) or, on a tty, asked twice
  * with echo off; malloc'd, never empty, or fail. */
 char *ctl_read_password(struct ctl *c, const char *address);

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "ctl.h"

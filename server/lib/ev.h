@@ -14,7 +14,10 @@
 
 #define EV_READ  0x1
 #define EV_WRITE 0x2
-#define EV_ERROR 0x4	/* reported only: hang-up or error on the fd */
+#define EV_ERROR 0x4	/* reported only: hang-up or error on the fd, even
+			 * when no event is asked for (epoll always reports
+			 * them): the callback must act on it (close, or
+			 * ev_io_del), or the loop comes straight back */
 
 struct ev_loop;
 typedef void ev_io_cb(int fd, int events, void *arg);

@@ -72,7 +72,7 @@ io_free(struct io **iop)
 	ev_timer_del(io->loop, &io->timer);
 	ev_io_del(io->loop, io->fd);
 	if (io->ssl) {
-		if (io->tls_state == 2 && !io->error)
+		if (io->tls_state == IO_TLS_UP && !io->error)
 			SSL_shutdown(io->ssl);
 		SSL_free(io->ssl);
 	}
@@ -85,7 +85,7 @@ io_free(struct io **iop)
 void
 io_flush(struct io *io)
 {
-	if (io->dead || io->closing || io->tls_state == 1 || io->tls_pending || buf_unread(&io->out) == 0)
+	if (io->dead || io->closing || io->tls_state == IO_TLS_HANDSHAKE || io->tls_pending || buf_unread(&io->out) == 0)
 		return;
 	/* on an error the data stays queued: the loop's next write reports it */
 	(void)io_wr(io);
@@ -153,7 +153,7 @@ io_resume_read(struct io *io)
 	io->paused = 0;
 	/* Decrypted bytes held inside OpenSSL do not wake epoll: pull them in;
 	 * the owner looks at io->in after resuming anyway. */
-	if (io->ssl && io->tls_state == 2 && SSL_pending(io->ssl) > 0)
+	if (io->ssl && io->tls_state == IO_TLS_UP && SSL_pending(io->ssl) > 0)
 		io_rd(io);
 	io_update(io);
 }
@@ -217,7 +217,7 @@ io_starttls(struct io *io, SSL_CTX *ctx)
 	if (io->ssl == NULL || SSL_set_fd(io->ssl, io->fd) != 1)
 		return -1;
 	SSL_set_accept_state(io->ssl);
-	io->tls_state = 1;
+	io->tls_state = IO_TLS_HANDSHAKE;
 	/* Anything the client pipelined after STARTTLS must be discarded
 	 * (RFC 3207 §4.2: a command injection defence). */
 	buf_reset(&io->in);
@@ -304,17 +304,24 @@ io_wr(struct io *io)
 	return 0;
 }
 
+/* io_wants_read - 1 if the next wake-up would read the socket. */
+static int
+io_wants_read(const struct io *io)
+{
+	return !io->paused && !io->closing && !io->eof && !io->tls_pending && buf_unread(&io->in) < io->max_in;
+}
+
 static void
 io_update(struct io *io)
 {
 	int ev = 0;
 	if (io->dead)
 		return;
-	if (io->tls_state == 1) {
+	if (io->tls_state == IO_TLS_HANDSHAKE) {
 		ev_io_mod(io->loop, io->fd, io->hs_want ? io->hs_want : EV_READ);
 		return;
 	}
-	if (!io->paused && !io->closing && !io->eof && !io->tls_pending && buf_unread(&io->in) < io->max_in)
+	if (io_wants_read(io))
 		ev |= EV_READ;
 	if (buf_unread(&io->out))
 		ev |= EV_WRITE;
@@ -350,7 +357,7 @@ io_handshake(struct io *io)
 	ERR_clear_error();
 	int r = SSL_do_handshake(io->ssl);
 	if (r == 1) {
-		io->tls_state = 2;
+		io->tls_state = IO_TLS_UP;
 		return io_fire(io, IO_TLSREADY) < 0 ? -1 : 1;
 	}
 	int e = SSL_get_error(io->ssl, r);
@@ -367,6 +374,27 @@ io_handshake(struct io *io)
 	return -1;
 }
 
+/* io_hangup - epoll said error or hang-up (EPOLLERR/EPOLLHUP, reported
+ * whatever events were asked for): the peer reset the connection or both
+ * directions are shut, so nothing queued can reach it any more.  Report
+ * IO_CLOSED now, even to a paused owner: epoll would say it again on every
+ * wait, and a paused io that never reads would spin.  (A half-closed peer
+ * that only sent FIN gets no EPOLLHUP; its answers still go out.) */
+static void
+io_hangup(struct io *io)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ECONNRESET)
+		io->error = "connection reset by peer";
+	else
+		io->error = "connection lost";
+	io->eof = 1;
+	io->dead = 1;
+	io_fire(io, IO_CLOSED);
+}
+
 static void
 io_event(int fd, int events, void *arg)
 {
@@ -375,7 +403,13 @@ io_event(int fd, int events, void *arg)
 
 	if (io->dead)
 		return;
-	if (io->tls_state == 1) {
+	/* Reading would see the error (or the last bytes, then EOF) itself;
+	 * an io that is not reading must be told here. */
+	if ((events & EV_ERROR) && io->tls_state != IO_TLS_HANDSHAKE && !io_wants_read(io)) {
+		io_hangup(io);
+		return;
+	}
+	if (io->tls_state == IO_TLS_HANDSHAKE) {
 		int r = io_handshake(io);
 		if (r < 0)
 			return;
@@ -415,7 +449,7 @@ io_event(int fd, int events, void *arg)
 				return;
 			/* send the replies now rather than after another epoll round */
 			int had = buf_unread(&io->out) > 0;
-			if (!io->dead && io->tls_state != 1 && !io->tls_pending && io_wr(io) < 0) {
+			if (!io->dead && io->tls_state != IO_TLS_HANDSHAKE && !io->tls_pending && io_wr(io) < 0) {
 				io->dead = 1;
 				io_fire(io, IO_CLOSED);
 				return;

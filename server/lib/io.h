@@ -16,7 +16,9 @@
  * operation, which keeps a pipelining client from growing the buffer.
  * A peer that half-closes (EOF) is reported IO_CLOSED only once the owner
  * is not paused and the output has gone: a client that sends its last
- * command and shuts down its side still gets the answer.
+ * command and shuts down its side still gets the answer.  A reset or a
+ * hang-up (nothing can reach the peer any more) is reported IO_CLOSED at
+ * once, paused or not.
  */
 #ifndef ONEBOX_IO_H
 #define ONEBOX_IO_H
@@ -30,6 +32,12 @@
 
 enum io_event { IO_DATAIN, IO_LOWAT, IO_TLSREADY, IO_TIMEOUT, IO_CLOSED };
 
+enum io_tls_state {
+	IO_TLS_NONE,		/* plaintext */
+	IO_TLS_HANDSHAKE,	/* server handshake in progress */
+	IO_TLS_UP,		/* established */
+};
+
 struct io;
 typedef void io_cb(struct io *io, enum io_event ev, void *arg);
 
@@ -37,7 +45,7 @@ struct io {
 	struct ev_loop *loop;
 	int fd;
 	SSL *ssl;
-	int tls_state;		/* 0 none, 1 handshaking, 2 established */
+	enum io_tls_state tls_state;
 	SSL_CTX *tls_pending;	/* start TLS once the output is flushed */
 	int hs_want;		/* during the handshake: what OpenSSL waits for */
 	struct buf in;

@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,6 +81,7 @@ str_size_parse(const char *s, uint64_t *num_r)
 	case 'k': case 'K': mul = 1024; end++; break;
 	case 'm': case 'M': mul = 1024 * 1024; end++; break;
 	case 'g': case 'G': mul = 1024ULL * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024ULL * 1024 * 1024 * 1024; end++; break;
 	default: return -1;
 	}
 	if (*end == 'b' || *end == 'B')
@@ -89,6 +92,22 @@ str_size_parse(const char *s, uint64_t *num_r)
 		return -1;
 	*num_r = v * mul;
 	return 0;
+}
+
+void
+str_size_format(uint64_t v, char *out, size_t size)
+{
+	static const char units[] = "KMGT";
+	int u = -1;
+
+	while (v && v % 1024 == 0 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(out, size, "%" PRIu64, v);
+	else
+		snprintf(out, size, "%" PRIu64 "%c", v, units[u]);
 }
 
 void

@@ -5,7 +5,7 @@
  *   oneboxd -c FILE -t         check the config file and exit
  *   oneboxd --config-reference print the config key reference (Markdown)
  */
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "master.h"

@@ -9,7 +9,8 @@
 #ifndef ONEBOX_SERVICE_H
 #define ONEBOX_SERVICE_H
 
-#include "conf.h"
+#include "config.h"
+#include "db.h"
 
 #include <openssl/ssl.h>
 #include <sys/types.h>
@@ -36,6 +37,51 @@ struct svc_env {
 	uid_t uid;			/* the unprivileged user */
 	gid_t gid;
 };
+
+/*
+ * The running service process (smtpd, pop3d, later imapd): what svc_run()
+ * sets up for every protocol, and the list of its sessions (session.h).
+ */
+struct auth_client;
+struct ev_loop;
+struct front_peer;
+struct session;
+
+struct service {
+	const struct service_def *def;
+	struct svc_env *env;
+	const struct conf *conf;
+	struct ev_loop *loop;
+	struct db *db;			/* the config DB, read-only */
+	struct auth_client *auth;	/* authd */
+	SSL_CTX *tls;			/* server context, or NULL */
+	struct front *front;		/* listeners, limits, stop */
+	struct session *sessions;
+};
+
+/* What differs between services: svc_run() does the rest. */
+struct service_def {
+	const char *name;		/* "smtpd": the process, in log lines */
+	const char *proto;		/* "smtp": authd's service name, front's log lines */
+	unsigned listeners;		/* 1u << SVC_x for each kind of listener served */
+	/* refuse_prefix - a connection over the limits is told
+	 * "<prefix><why>, try again later" (not on implicit-TLS listeners) */
+	const char *refuse_prefix;
+	enum setting_id limit_total;	/* connections in all */
+	enum setting_id limit_per_ip;	/* connections from one address */
+	/* start - make a session for fd (session_start) */
+	void (*start)(struct service *svc, int fd, const struct front_peer *peer);
+	/* init - NULL or called once the listeners are up (the signal mask is
+	 * set: start threads here), before the loop runs */
+	void (*init)(struct service *svc);
+	/* fini - NULL or called after the loop, before the DB is closed */
+	void (*fini)(struct service *svc);
+};
+
+/* svc_run - the main of a service process: loop, read-only DB, auth
+ * client, listeners (front.c), def->init, run until stopped.  svc is the
+ * protocol's (static) service; returns the exit status. */
+int svc_run(struct svc_env *env, const struct service_def *def, struct service *svc);
 
 /* Service entry points: run the loop, return an exit status. */
 int smtpd_main(struct svc_env *env);

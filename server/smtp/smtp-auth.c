@@ -17,52 +17,46 @@
 int
 smtp_auth_allowed(struct smtp_session *s)
 {
-	return (s->svc == SVC_SUBMISSION || s->svc == SVC_SUBMISSIONS) && (s->tls || s->peer.plaintext_ok);
-}
-
-static void
-auth_reply_later(struct smtp_session *s, uint64_t ms, const char *reply)
-{
-	str_lcpy(s->delayed_reply, reply, sizeof(s->delayed_reply));
-	io_pause_read(s->io);
-	ev_timer_add(s->d->loop, &s->delay_timer, ms);
+	return (s->base.peer.svc == SVC_SUBMISSION || s->base.peer.svc == SVC_SUBMISSIONS) &&
+	    (s->base.tls || s->base.peer.plaintext_ok);
 }
 
 static void
 auth_done(void *arg, int result, const char *user)
 {
 	struct smtp_session *s = arg;
-	struct db *db = s->d->db;
+	struct db *db = s->d->svc.db;
 
 	s->auth_req = 0;
-	if (s->state == SMTP_S_CLOSING)
+	if (session_closing(&s->base))
 		return;
 	if (result == AUTH_OK) {
 		free(s->auth_user);
 		s->auth_user = xstrdup(user);
 		s->state = SMTP_S_READY;
-		log_info("%016llx smtp auth address=%s user=%s result=ok", (unsigned long long)s->id, s->peer.ip, user);
+		log_info("%016llx smtp auth address=%s user=%s result=ok", (unsigned long long)s->base.id, s->base.peer.ip, user);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
-		io_resume_read(s->io);
+		io_resume_read(s->base.io);
 		smtp_process(s);
 		return;
 	}
 	if (result == AUTH_TEMPFAIL || result == AUTH_THROTTLED) {
 		int thr = result == AUTH_THROTTLED;
 		if (thr)
-			log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->id, s->peer.ip);
+			log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->base.id, s->base.peer.ip);
 		else
-			log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->id, s->peer.ip);
+			log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);
 		s->state = SMTP_S_READY;
 		smtp_reply(s, thr ? "454 4.7.0 Too many failed logins, try again later"
 		    : "454 4.7.0 Temporary authentication failure");
-		io_resume_read(s->io);
+		io_resume_read(s->base.io);
 		smtp_process(s);
 		return;
 	}
-	log_info("%016llx smtp auth address=%s result=failed", (unsigned long long)s->id, s->peer.ip);
-	s->errors++;
-	auth_reply_later(s, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
+	log_info("%016llx smtp auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
+	s->base.errors++;
+	s->state = SMTP_S_READY;
+	session_reply_later(&s->base, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
 	    "535 5.7.8 Authentication credentials invalid");
 }
 
@@ -70,8 +64,8 @@ static void
 auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
 	s->state = SMTP_S_AUTH;
-	io_pause_read(s->io);
-	s->auth_req = auth_client_request(s->d->auth, s->peer.ip, user, pass, auth_done, s);
+	io_pause_read(s->base.io);
+	s->auth_req = auth_client_request(s->d->svc.auth, s->base.peer.ip, user, pass, auth_done, s);
 }
 
 /* sasl_result - act on what the SASL exchange (sasl.h) asks for. */

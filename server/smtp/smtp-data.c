@@ -32,7 +32,7 @@ spool_flush(struct smtp_session *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			log_warn("%016llx smtp spool write", (unsigned long long)s->id);
+			log_warn("%016llx smtp spool write", (unsigned long long)s->base.id);
 			s->data_err = errno ? errno : EIO;
 			break;
 		}
@@ -52,15 +52,15 @@ received_header(struct smtp_session *s)
 	localtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
 	if (s->smtputf8)
-		with = s->auth_user ? (s->tls ? "UTF8SMTPSA" : "UTF8SMTPA") : (s->tls ? "UTF8SMTPS" : "UTF8SMTP");
+		with = s->auth_user ? (s->base.tls ? "UTF8SMTPSA" : "UTF8SMTPA") : (s->base.tls ? "UTF8SMTPS" : "UTF8SMTP");
 	else if (s->esmtp)
-		with = s->auth_user ? (s->tls ? "ESMTPSA" : "ESMTPA") : (s->tls ? "ESMTPS" : "ESMTP");
+		with = s->auth_user ? (s->base.tls ? "ESMTPSA" : "ESMTPA") : (s->base.tls ? "ESMTPS" : "ESMTP");
 	else
 		with = "SMTP";
 	/* RFC 5321 §4.1.3: an IPv6 address literal is written [IPv6:...] */
 	buf_printf(&s->data_out, "Received: from %s ([%s%s])\n\tby %s (onebox) with %s", s->helo,
-	    strchr(s->peer.ip, ':') ? "IPv6:" : "", s->peer.ip, s->d->conf->hostname, with);
-	if (s->tls)
+	    strchr(s->base.peer.ip, ':') ? "IPv6:" : "", s->base.peer.ip, s->d->svc.conf->hostname, with);
+	if (s->base.tls)
 		buf_printf(&s->data_out, " (%s)", s->tls_desc);
 	buf_printf(&s->data_out, " id %s", s->qid);
 	if (s->nrcpts == 1)
@@ -78,7 +78,7 @@ smtp_data_begin(struct smtp_session *s)
 {
 	s->spool_fd = open(s->d->queue_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (s->spool_fd < 0) {
-		log_warn("%016llx smtp spool %s", (unsigned long long)s->id, s->d->queue_dir);
+		log_warn("%016llx smtp spool %s", (unsigned long long)s->base.id, s->d->queue_dir);
 		return -1;
 	}
 	dot_unstuff_init(&s->data_unstuff);
@@ -92,9 +92,9 @@ smtp_data_begin(struct smtp_session *s)
 int
 smtp_data_feed(struct smtp_session *s)
 {
-	struct buf *in = &s->io->in;
+	struct buf *in = &s->base.io->in;
 	/* the Received: header does not count against the client's limit */
-	uint64_t max = (uint64_t)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE) + 4096;
+	uint64_t max = (uint64_t)db_setting_int(s->d->svc.db, ST_MAX_MESSAGE_SIZE) + 4096;
 	uint64_t lines = s->data_unstuff.lines;
 	size_t before = s->data_out.len, used;
 	int done;

@@ -29,7 +29,7 @@ struct delivery {
 static int
 relay_allowed(struct smtp_session *s)
 {
-	return s->auth_user || smtpd_trusted(s->d, s->peer.ip);
+	return s->auth_user || smtpd_trusted(s->d, s->base.peer.ip);
 }
 
 /* reply_remote - a recipient routed to the internet: the outbound queue
@@ -39,7 +39,7 @@ static void
 reply_remote(struct smtp_session *s, const char *addr, const char *target)
 {
 	log_info("%016llx smtp id=%s to=<%s> target=<%s> status=deferred reason=\"external delivery not "
-	    "available yet\"", (unsigned long long)s->id, s->qid, addr, target);
+	    "available yet\"", (unsigned long long)s->base.id, s->qid, addr, target);
 	smtp_reply(s, "451 4.3.0 <%s>: external delivery not available yet (no outbound queue): "
 	    "try again later", addr);
 }
@@ -61,12 +61,12 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	if (a->domain[0] == '\0') {
 		/* RFC 5321 §4.5.1: <postmaster> means ours */
 		pm = *a;
-		str_lcpy(pm.domain, s->d->conf->hostname, sizeof(pm.domain));
+		str_lcpy(pm.domain, s->d->svc.conf->hostname, sizeof(pm.domain));
 		str_lower(pm.domain);
 		a = &pm;
 	}
 	addr_format(a, r->addr, sizeof(r->addr));
-	enum db_resolve res = a->literal ? DB_RESOLVE_NOTLOCAL : db_resolve(s->d->db, r->addr, &r->targets);
+	enum db_resolve res = a->literal ? DB_RESOLVE_NOTLOCAL : db_resolve(s->d->svc.db, r->addr, &r->targets);
 	switch (res) {
 	case DB_RESOLVE_OK:
 		break;
@@ -93,7 +93,7 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 			db_targets_free(&r->targets);
 			return -1;
 		}
-		if (local_over_quota(s->d->conf->data_dir, t->address, t->route.quota, s->declared_size)) {
+		if (local_over_quota(s->d->svc.conf->data_dir, t->address, t->route.quota, s->declared_size)) {
 			smtp_reply(s, "452 4.2.2 <%s>: Mailbox full", r->addr);
 			db_targets_free(&r->targets);
 			return -1;
@@ -108,9 +108,9 @@ smtp_sender_check(struct smtp_session *s, const struct mailaddr *from)
 	struct db_domain dom;
 	int rc, allow;
 
-	if (s->svc != SVC_SMTP || from->local[0] == '\0' || from->literal || relay_allowed(s))
+	if (s->base.peer.svc != SVC_SMTP || from->local[0] == '\0' || from->literal || relay_allowed(s))
 		return 0;
-	if ((rc = db_domain_get(s->d->db, from->domain, &dom)) == 0)
+	if ((rc = db_domain_get(s->d->svc.db, from->domain, &dom)) == 0)
 		return 0;
 	if (rc < 0) {
 		smtp_reply(s, "451 4.3.0 <%s>: Temporary lookup failure", s->from_text);
@@ -122,7 +122,7 @@ smtp_sender_check(struct smtp_session *s, const struct mailaddr *from)
 	if (allow)
 		return 0;
 	log_info("%016llx smtp mail from=<%s> address=%s status=rejected reason=\"local domain sender "
-	    "from an outside client\"", (unsigned long long)s->id, s->from_text, s->peer.ip);
+	    "from an outside client\"", (unsigned long long)s->base.id, s->from_text, s->base.peer.ip);
 	smtp_reply(s, "550 5.7.1 <%s>: Sender address is in a domain of this server, but the client is "
 	    "neither authenticated nor trusted: use submission (port 587 or 465) with a login", s->from_text);
 	s->from_text[0] = '\0';
@@ -164,7 +164,7 @@ log_rcpts(struct smtp_session *s, const struct envelope *env)
 		if (r->route.kind != ROUTE_LOCAL)
 			continue;
 		log_info("%016llx smtp id=%s from=<%s> to=<%s> orig_to=<%s> size=%llu status=%s",
-		    (unsigned long long)s->id, env->qid, env->sender, r->final, r->orcpt,
+		    (unsigned long long)s->base.id, env->qid, env->sender, r->final, r->orcpt,
 		    (unsigned long long)env->size, rcpt_status_name(r->status));
 	}
 }
@@ -185,17 +185,18 @@ delivery_done(struct envelope *env, void *arg)
 		return;
 	}
 	if (ok) {
+		s->cmds_without_message = 0;
 		smtp_reply(s, "250 2.0.0 Ok: queued as %s", s->qid);
-		io_flush(s->io);
+		io_flush(s->base.io);
 	}
 	else
 		smtp_reply(s, "451 4.3.0 Local error while storing the message, try again later");
 	smtp_transaction_reset(s);
-	if (s->shutting_down) {
+	if (s->base.ending) {
 		smtp_session_shutdown(s);
 		return;
 	}
-	io_resume_read(s->io);
+	io_resume_read(s->base.io);
 	smtp_process(s);
 }
 
@@ -214,7 +215,7 @@ over_quota_now(struct smtp_session *s, const struct envelope *env)
 	for (size_t i = 0; i < env->nrcpts; i++) {
 		const struct envelope_rcpt *r = &env->rcpts[i];
 		if (r->route.kind == ROUTE_LOCAL &&
-		    local_over_quota(s->d->conf->data_dir, r->final, r->route.quota, env->size))
+		    local_over_quota(s->d->svc.conf->data_dir, r->final, r->route.quota, env->size))
 			return &env->rcpts[i];
 	}
 	return NULL;
@@ -230,10 +231,10 @@ bare_line_ends_refused(struct smtp_session *s)
 
 	if (u->bare_cr == 0 && u->bare_lf == 0)
 		return 0;
-	if (db_setting_int(s->d->db, ST_SMTP_BARE_LINE_ENDS) == SMTP_BARE_NORMALIZE)
+	if (db_setting_int(s->d->svc.db, ST_SMTP_BARE_LINE_ENDS) == SMTP_BARE_NORMALIZE)
 		return 0;
 	log_info("%016llx smtp id=%s status=rejected reason=\"bare line ends\" bare_cr=%llu bare_lf=%llu",
-	    (unsigned long long)s->id, s->qid, (unsigned long long)u->bare_cr, (unsigned long long)u->bare_lf);
+	    (unsigned long long)s->base.id, s->qid, (unsigned long long)u->bare_cr, (unsigned long long)u->bare_lf);
 	return 1;
 }
 
@@ -244,7 +245,7 @@ smtp_deliver(struct smtp_session *s)
 	struct delivery *d;
 
 	if (s->data_too_big) {
-		log_info("%016llx smtp id=%s status=rejected reason=\"message too big\"", (unsigned long long)s->id, s->qid);
+		log_info("%016llx smtp id=%s status=rejected reason=\"message too big\"", (unsigned long long)s->base.id, s->qid);
 		deliver_fail(s, "552 5.3.4 Message size exceeds fixed maximum message size");
 		return;
 	}
@@ -261,18 +262,18 @@ smtp_deliver(struct smtp_session *s)
 	build_envelope(s, &d->env);
 	if ((full = over_quota_now(s, &d->env)) != NULL) {
 		log_info("%016llx smtp id=%s to=<%s> status=rejected reason=\"over quota\"",
-		    (unsigned long long)s->id, s->qid, full->final);
+		    (unsigned long long)s->base.id, s->qid, full->final);
 		delivery_free(s);
 		deliver_fail(s, "452 4.2.2 Mailbox full");
 		return;
 	}
-	if (local_deliver(s->d->conf->data_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
-		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->id, s->qid);
+	if (local_deliver(s->d->svc.conf->data_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
+		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->base.id, s->qid);
 		delivery_free(s);
 		deliver_fail(s, "451 4.3.0 Local error while storing the message, try again later");
 		return;
 	}
 	smtp_data_abort(s);	/* the spool copy is no longer needed */
 	s->state = SMTP_S_COMMIT;
-	io_pause_read(s->io);
+	io_pause_read(s->base.io);
 }

@@ -4,9 +4,10 @@
  * RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 2920 PIPELINING, RFC 2034
  * enhanced status codes).
  *
- * Commands are read one line at a time from the input buffer; a pipelining
- * client's commands wait in that buffer while a reply is pending on a slow
- * step (password check, group commit), because reading is paused then.
+ * The session base (session.h) reads the lines, applies the limits and
+ * timeouts and asks smtp_want() what the state can take: a pipelining
+ * client's commands wait in the input buffer while a reply is pending on
+ * a slow step (password check, group commit).
  */
 #include "smtp.h"
 #include "front.h"
@@ -27,10 +28,7 @@ struct smtp_cmdtab {
 	/* check: sequence and policy; returns 0 to proceed, -1 if it replied */
 	int (*check)(struct smtp_session *s, struct smtp_command *c);
 	void (*proceed)(struct smtp_session *s, struct smtp_command *c);
-	int counts_before_mail;	/* limited by smtp_max_commands_before_mail */
 };
-
-static uint64_t session_counter;
 
 void
 smtp_reply(struct smtp_session *s, const char *fmt, ...)
@@ -38,18 +36,8 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	io_vreply(s->io, s->id, "smtp", fmt, ap);
+	session_vreply(&s->base, fmt, ap);
 	va_end(ap);
-}
-
-void
-smtp_count_error(struct smtp_session *s)
-{
-	if (++s->errors >= db_setting_int(s->d->db, ST_SMTP_MAX_ERRORS)) {
-		smtp_reply(s, "421 4.7.0 %s Too many errors, closing connection", s->d->conf->hostname);
-		s->state = SMTP_S_CLOSING;
-		io_flush_close(s->io);
-	}
 }
 
 void
@@ -71,7 +59,7 @@ smtp_transaction_reset(struct smtp_session *s)
 static int
 is_submission(struct smtp_session *s)
 {
-	return s->svc == SVC_SUBMISSION || s->svc == SVC_SUBMISSIONS;
+	return s->base.peer.svc == SVC_SUBMISSION || s->base.peer.svc == SVC_SUBMISSIONS;
 }
 
 /* ---- checks ---- */
@@ -99,7 +87,7 @@ check_mail(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "530 5.7.0 Authentication required");
 		return -1;
 	}
-	if (s->svc == SVC_SUBMISSION && !s->tls && !s->peer.plaintext_ok) {
+	if (s->base.peer.svc == SVC_SUBMISSION && !s->base.tls && !s->base.peer.plaintext_ok) {
 		smtp_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
 		return -1;
 	}
@@ -113,7 +101,7 @@ check_rcpt(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "503 5.5.1 Need MAIL command first");
 		return -1;
 	}
-	if (s->nrcpts >= (size_t)db_setting_int(s->d->db, ST_MAX_RECIPIENTS)) {
+	if (s->nrcpts >= (size_t)db_setting_int(s->d->svc.db, ST_MAX_RECIPIENTS)) {
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return -1;
 	}
@@ -137,7 +125,7 @@ check_data(struct smtp_session *s, struct smtp_command *c)
 static int
 check_starttls(struct smtp_session *s, struct smtp_command *c)
 {
-	if (s->tls) {
+	if (s->base.tls) {
 		smtp_reply(s, "503 5.5.1 TLS already active");
 		return -1;
 	}
@@ -157,7 +145,7 @@ check_auth(struct smtp_session *s, struct smtp_command *c)
 		smtp_reply(s, "503 5.5.1 AUTH not available on this port; use submission (587 or 465)");
 		return -1;
 	}
-	if (!s->tls && !s->peer.plaintext_ok) {
+	if (!s->base.tls && !s->base.peer.plaintext_ok) {
 		smtp_reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
 		return -1;
 	}
@@ -181,7 +169,7 @@ do_helo(struct smtp_session *s, struct smtp_command *c)
 	str_lcpy(s->helo, c->arg, sizeof(s->helo));
 	s->esmtp = 0;
 	s->state = SMTP_S_READY;
-	smtp_reply(s, "250 %s", s->d->conf->hostname);
+	smtp_reply(s, "250 %s", s->d->svc.conf->hostname);
 }
 
 static void
@@ -191,12 +179,12 @@ do_ehlo(struct smtp_session *s, struct smtp_command *c)
 	str_lcpy(s->helo, c->arg, sizeof(s->helo));
 	s->esmtp = 1;
 	s->state = SMTP_S_READY;
-	smtp_reply(s, "250-%s Hello %s [%s]", s->d->conf->hostname, s->helo, s->peer.ip);
+	smtp_reply(s, "250-%s Hello %s [%s]", s->d->svc.conf->hostname, s->helo, s->base.peer.ip);
 	smtp_reply(s, "250-PIPELINING");
-	smtp_reply(s, "250-SIZE %llu", (unsigned long long)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE));
+	smtp_reply(s, "250-SIZE %llu", (unsigned long long)db_setting_int(s->d->svc.db, ST_MAX_MESSAGE_SIZE));
 	smtp_reply(s, "250-8BITMIME");
 	smtp_reply(s, "250-SMTPUTF8");
-	if (!s->tls && s->d->tls)
+	if (!s->base.tls && s->d->svc.tls)
 		smtp_reply(s, "250-STARTTLS");
 	if (smtp_auth_allowed(s) && s->auth_user == NULL)
 		smtp_reply(s, "250-AUTH PLAIN LOGIN");
@@ -206,7 +194,7 @@ do_ehlo(struct smtp_session *s, struct smtp_command *c)
 static void
 do_mail(struct smtp_session *s, struct smtp_command *c)
 {
-	uint64_t max = (uint64_t)db_setting_int(s->d->db, ST_MAX_MESSAGE_SIZE);
+	uint64_t max = (uint64_t)db_setting_int(s->d->svc.db, ST_MAX_MESSAGE_SIZE);
 
 	if (c->has_size && c->size > max) {
 		smtp_reply(s, "552 5.3.4 Message size exceeds fixed maximum message size (%llu bytes)",
@@ -219,7 +207,7 @@ do_mail(struct smtp_session *s, struct smtp_command *c)
 	}
 	addr_format(&c->addr, s->from_text, sizeof(s->from_text));
 	if (s->auth_user) {
-		int ok = c->addr.local[0] && db_sender_allowed(s->d->db, s->auth_user, s->from_text) == 1;
+		int ok = c->addr.local[0] && db_sender_allowed(s->d->svc.db, s->auth_user, s->from_text) == 1;
 		if (!ok) {
 			smtp_reply(s, "553 5.7.1 Sender address <%s> not owned by user %s", s->from_text, s->auth_user);
 			s->from_text[0] = '\0';
@@ -234,7 +222,7 @@ do_mail(struct smtp_session *s, struct smtp_command *c)
 	s->declared_size = c->has_size ? c->size : 0;
 	str_random_hex(s->qid, 8);
 	s->state = SMTP_S_MAIL;
-	log_info("%016llx smtp mail id=%s from=<%s> size=%llu", (unsigned long long)s->id, s->qid,
+	log_info("%016llx smtp mail id=%s from=<%s> size=%llu", (unsigned long long)s->base.id, s->qid,
 	    s->from_text, (unsigned long long)s->declared_size);
 	smtp_reply(s, "250 2.1.0 Sender <%s> ok", s->from_text);
 }
@@ -289,9 +277,8 @@ do_noop(struct smtp_session *s, struct smtp_command *c)
 static void
 do_quit(struct smtp_session *s, struct smtp_command *c)
 {
-	smtp_reply(s, "221 2.0.0 %s Bye", s->d->conf->hostname);
-	s->state = SMTP_S_CLOSING;
-	io_flush_close(s->io);
+	smtp_reply(s, "221 2.0.0 %s Bye", s->d->svc.conf->hostname);
+	session_close_after_reply(&s->base);
 }
 
 static void
@@ -310,17 +297,12 @@ do_vrfy(struct smtp_session *s, struct smtp_command *c)
 static void
 do_starttls(struct smtp_session *s, struct smtp_command *c)
 {
-	if (s->d->tls == NULL) {
+	if (s->d->svc.tls == NULL) {
 		smtp_reply(s, "454 4.7.0 TLS not available");
 		return;
 	}
 	smtp_reply(s, "220 2.0.0 Ready to start TLS");
-	s->state = SMTP_S_TLS;
-	if (io_starttls(s->io, s->d->tls) < 0) {
-		log_warnx("%016llx smtp starttls failed", (unsigned long long)s->id);
-		s->state = SMTP_S_CLOSING;
-		io_flush_close(s->io);
-	}
+	session_starttls(&s->base, s->d->svc.tls);
 }
 
 static void
@@ -343,22 +325,43 @@ do_unknown(struct smtp_session *s, struct smtp_command *c)
 }
 
 static const struct smtp_cmdtab commands[] = {
-	{ SMTP_CMD_HELO, NULL, do_helo, 1 },
-	{ SMTP_CMD_EHLO, NULL, do_ehlo, 1 },
-	{ SMTP_CMD_MAIL, check_mail, do_mail, 0 },
-	{ SMTP_CMD_RCPT, check_rcpt, do_rcpt, 0 },
-	{ SMTP_CMD_DATA, check_data, do_data, 0 },
-	{ SMTP_CMD_BDAT, check_helo_done, do_bdat, 1 },
-	{ SMTP_CMD_RSET, NULL, do_rset, 1 },
-	{ SMTP_CMD_NOOP, NULL, do_noop, 1 },
-	{ SMTP_CMD_QUIT, NULL, do_quit, 0 },
-	{ SMTP_CMD_HELP, NULL, do_help, 1 },
-	{ SMTP_CMD_VRFY, NULL, do_vrfy, 1 },
-	{ SMTP_CMD_EXPN, NULL, do_vrfy, 1 },
-	{ SMTP_CMD_STARTTLS, check_starttls, do_starttls, 1 },
-	{ SMTP_CMD_AUTH, check_auth, do_auth, 0 },
-	{ SMTP_CMD_UNKNOWN, NULL, do_unknown, 1 },
+	{ SMTP_CMD_HELO, NULL, do_helo },
+	{ SMTP_CMD_EHLO, NULL, do_ehlo },
+	{ SMTP_CMD_MAIL, check_mail, do_mail },
+	{ SMTP_CMD_RCPT, check_rcpt, do_rcpt },
+	{ SMTP_CMD_DATA, check_data, do_data },
+	{ SMTP_CMD_BDAT, check_helo_done, do_bdat },
+	{ SMTP_CMD_RSET, NULL, do_rset },
+	{ SMTP_CMD_NOOP, NULL, do_noop },
+	{ SMTP_CMD_QUIT, NULL, do_quit },
+	{ SMTP_CMD_HELP, NULL, do_help },
+	{ SMTP_CMD_VRFY, NULL, do_vrfy },
+	{ SMTP_CMD_EXPN, NULL, do_vrfy },
+	{ SMTP_CMD_STARTTLS, check_starttls, do_starttls },
+	{ SMTP_CMD_AUTH, check_auth, do_auth },
+	{ SMTP_CMD_UNKNOWN, NULL, do_unknown },
 };
+
+/*
+ * too_many_commands - smtp_max_commands_before_mail: every command counts
+ * (MAIL, RCPT, RSET, NOOP, bad ones...) until a message is delivered,
+ * which resets the count (smtp-deliver.c), so MAIL/RSET loops are cut as
+ * well as NOOP loops.  The recipients accepted in the open transaction are
+ * allowed on top, so a message with many recipients is never cut.  QUIT
+ * is not counted.  Returns 1 (and closes with 421) over the limit.
+ */
+static int
+too_many_commands(struct smtp_session *s)
+{
+	uint64_t limit = (uint64_t)db_setting_int(s->d->svc.db, ST_SMTP_MAX_COMMANDS_BEFORE_MAIL);
+
+	if (++s->cmds_without_message <= limit + s->nrcpts)
+		return 0;
+	log_info("%016llx smtp too many commands address=%s", (unsigned long long)s->base.id, s->base.peer.ip);
+	smtp_reply(s, "421 4.7.0 %s Too many commands without a message, closing", s->d->svc.conf->hostname);
+	session_close_after_reply(&s->base);
+	return 1;
+}
 
 static void
 smtp_command(struct smtp_session *s, char *line, size_t len)
@@ -366,10 +369,13 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 	struct smtp_command c;
 	struct smtp_parse_error e;
 
-	db_changed(s->d->db);
-	log_debug("%016llx smtp command \"%.*s\"", (unsigned long long)s->id,
+	db_changed(s->d->svc.db);
+	log_debug("%016llx smtp command \"%.*s\"", (unsigned long long)s->base.id,
 	    str_casecmp_prefix(line, "AUTH ") ? 4 : (int)len, line);
-	if (smtp_parse_command(line, len, s->smtputf8, &c, &e) < 0) {
+	int r = smtp_parse_command(line, len, s->smtputf8, &c, &e);
+	if ((r < 0 || c.cmd != SMTP_CMD_QUIT) && too_many_commands(s))
+		return;
+	if (r < 0) {
 		if (e.code == 500) {
 			do_unknown(s, &c);
 			return;
@@ -382,14 +388,6 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 		const struct smtp_cmdtab *t = &commands[i];
 		if (t->cmd != c.cmd)
 			continue;
-		if (t->counts_before_mail && s->state != SMTP_S_MAIL && s->state != SMTP_S_RCPT &&
-		    ++s->cmds_before_mail > db_setting_int(s->d->db, ST_SMTP_MAX_COMMANDS_BEFORE_MAIL)) {
-			smtp_reply(s, "421 4.7.0 %s Too many commands without a transaction, closing",
-			    s->d->conf->hostname);
-			s->state = SMTP_S_CLOSING;
-			io_flush_close(s->io);
-			return;
-		}
 		if (t->check && t->check(s, &c) < 0) {
 			smtp_count_error(s);
 			return;
@@ -399,226 +397,200 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 	}
 }
 
-/* smtp_process - run as many buffered commands as the state allows. */
-void
-smtp_process(struct smtp_session *s)
-{
-	char *line;
-	size_t len;
+/* ---- the session base's hooks ---- */
 
-	while (s->io && !s->io->dead) {
-		/* A client that pipelines without reading the replies: stop
-		 * taking commands until it has read them (IO_LOWAT resumes). */
-		if (io_pending_out(s->io) > SMTP_OUT_HIGH && s->state != SMTP_S_DATA) {
-			s->out_blocked = 1;
-			io_pause_read(s->io);
-			return;
-		}
-		switch (s->state) {
-		case SMTP_S_DATA:
-			if (smtp_data_feed(s) == 0)
-				return;
-			smtp_deliver(s);
-			continue;
-		case SMTP_S_COMMIT:
-		case SMTP_S_TLS:
-		case SMTP_S_CLOSING:
-			return;
-		case SMTP_S_AUTH:
-			if (s->auth_req || ev_timer_pending(&s->delay_timer))
-				return;
-			break;
-		default:
-			break;
-		}
-		int r = io_getline(s->io, SMTP_LINE_MAX, &line, &len);
-		if (r == 0)
-			return;
-		if (r < 0) {
-			smtp_reply(s, "500 5.5.2 Line too long");
-			if (!io_skip_line(s->io)) {
-				/* the rest of the line arrives later: drop it then */
-				s->skip_line = 1;
-				return;
-			}
-			smtp_count_error(s);
-			continue;
-		}
-		if (s->skip_line) {
-			/* tail of an over-long line */
-			s->skip_line = 0;
-			io_line_done(s->io);
-			smtp_count_error(s);
-			continue;
-		}
-		if (s->state == SMTP_S_AUTH)
-			smtp_auth_line(s, line);
-		else
-			smtp_command(s, line, len);
-		if (s->io && s->io->line_used)
-			io_line_done(s->io);
+static struct smtp_session *
+smtp_of(struct session *b)
+{
+	return (struct smtp_session *)b;	/* the base is the first member */
+}
+
+static int
+smtp_max_errors(struct session *b)
+{
+	return (int)db_setting_int(b->svc->db, ST_SMTP_MAX_ERRORS);
+}
+
+static uint64_t
+smtp_idle_ms(struct session *b)
+{
+	return 1000 * (uint64_t)db_setting_int(b->svc->db, ST_SMTP_IDLE_TIMEOUT);
+}
+
+static uint64_t
+smtp_life_ms(struct session *b)
+{
+	return 1000 * (uint64_t)db_setting_int(b->svc->db, ST_SMTP_SESSION_TIMEOUT);
+}
+
+static void
+smtp_greeting(struct session *b)
+{
+	smtp_reply(smtp_of(b), "220 %s ESMTP onebox", b->svc->conf->hostname);
+}
+
+static enum session_want
+smtp_want(struct session *b)
+{
+	struct smtp_session *s = smtp_of(b);
+
+	switch (s->state) {
+	case SMTP_S_DATA:
+		return SESSION_WANT_STREAM;
+	case SMTP_S_COMMIT:
+		return SESSION_WANT_NOTHING;
+	case SMTP_S_AUTH:
+		return s->auth_req ? SESSION_WANT_NOTHING : SESSION_WANT_LINE;
+	default:
+		return SESSION_WANT_LINE;
 	}
 }
 
 static void
-smtp_io(struct io *io, enum io_event ev, void *arg)
+smtp_line(struct session *b, char *line, size_t len)
 {
-	struct smtp_session *s = arg;
+	struct smtp_session *s = smtp_of(b);
 
-	switch (ev) {
-	case IO_DATAIN:
-		smtp_process(s);
-		break;
-	case IO_TLSREADY:
-		/* RFC 3207 §4.2: forget everything said before TLS */
-		s->tls = 1;
-		tls_describe(s->io->ssl, s->tls_desc, sizeof(s->tls_desc));
-		s->state = SMTP_S_CONNECTED;
-		s->helo[0] = '\0';
-		free(s->auth_user);
-		s->auth_user = NULL;
-		if (s->svc == SVC_SUBMISSIONS && s->io->bytes_out == 0)
-			smtp_reply(s, "220 %s ESMTP onebox", s->d->conf->hostname);
-		smtp_process(s);
-		break;
-	case IO_LOWAT:
-		if (s->out_blocked) {
-			s->out_blocked = 0;
-			io_resume_read(s->io);
-			smtp_process(s);
-		}
-		break;
-	case IO_TIMEOUT:
-		if (s->state == SMTP_S_COMMIT) {
-			io_set_timeout(s->io, io->timeout_ms);	/* keep the idle timer */
-			break;
-		}
-		if (s->state == SMTP_S_TLS || io_pending_out(s->io) > 0) {
-			/* no TLS yet, or the client does not read: a 421 could not leave */
-			log_info("%016llx smtp timeout address=%s", (unsigned long long)s->id, s->peer.ip);
-			smtp_session_close(s);
-			break;
-		}
-		log_info("%016llx smtp timeout address=%s", (unsigned long long)s->id, s->peer.ip);
-		smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", s->d->conf->hostname);
-		s->state = SMTP_S_CLOSING;
-		io_flush_close(s->io);
-		break;
-	case IO_CLOSED:
-		if (io->error && s->state != SMTP_S_CLOSING)
-			log_info("%016llx smtp disconnect address=%s error=\"%s\"", (unsigned long long)s->id,
-			    s->peer.ip, io->error);
-		smtp_session_close(s);
-		break;
-	}
-}
-
-/* smtp_life_over - smtp_session_timeout reached, whatever the client does. */
-static void
-smtp_life_over(void *arg)
-{
-	struct smtp_session *s = arg;
-
-	log_info("%016llx smtp session-timeout address=%s", (unsigned long long)s->id, s->peer.ip);
-	if (s->state == SMTP_S_COMMIT) {
-		s->shutting_down = 1;	/* answer the message, then 421 */
-		return;
-	}
-	if (s->state == SMTP_S_TLS) {
-		smtp_session_close(s);
-		return;
-	}
-	smtp_reply(s, "421 4.4.2 %s Session too long, closing connection", s->d->conf->hostname);
-	s->state = SMTP_S_CLOSING;
-	io_flush_close(s->io);
-}
-
-static void
-smtp_delay_done(void *arg)
-{
-	struct smtp_session *s = arg;
-	if (s->state == SMTP_S_CLOSING)
-		return;
-	smtp_reply(s, "%s", s->delayed_reply);
 	if (s->state == SMTP_S_AUTH)
-		s->state = SMTP_S_READY;
-	io_resume_read(s->io);
-	smtp_process(s);
+		smtp_auth_line(s, line);
+	else
+		smtp_command(s, line, len);
 }
 
-void
-smtp_session_start(struct smtpd *d, int fd, const struct front_peer *peer)
+/* smtp_stream - DATA: the message body, up to the final "." */
+static int
+smtp_stream(struct session *b)
 {
-	struct smtp_session *s = xcalloc(1, sizeof(*s));
-	enum conf_service svc = peer->svc;
+	struct smtp_session *s = smtp_of(b);
 
-	s->id = ((uint64_t)getpid() << 32) | ++session_counter;
-	s->d = d;
-	s->svc = svc;
-	s->spool_fd = -1;
-	s->peer = *peer;
-	ev_timer_init(&s->delay_timer, smtp_delay_done, s);
-	ev_timer_init(&s->life_timer, smtp_life_over, s);
-	ev_timer_add(d->loop, &s->life_timer, 1000 * (uint64_t)db_setting_int(d->db, ST_SMTP_SESSION_TIMEOUT));
-	s->io = io_new(d->loop, fd, smtp_io, s);
-	io_set_timeout(s->io, 1000 * (uint64_t)db_setting_int(d->db, ST_SMTP_IDLE_TIMEOUT));
-	s->next = d->sessions;
-	if (d->sessions)
-		d->sessions->prev = s;
-	d->sessions = s;
-	front_opened(d->front, s->peer.ip);
-	log_info("%016llx smtp connect address=%s port=%d local=%s:%d service=%s", (unsigned long long)s->id,
-	    s->peer.ip, s->peer.port, s->peer.local_ip, s->peer.local_port, conf_service_key(svc));
-	if (svc == SVC_SUBMISSIONS) {
-		s->state = SMTP_S_TLS;
-		if (d->tls == NULL || io_starttls(s->io, d->tls) < 0) {
-			smtp_session_close(s);
-			return;
-		}
-		return;
+	if (smtp_data_feed(s) == 0)
+		return 0;
+	smtp_deliver(s);
+	return 1;
+}
+
+static void
+smtp_tls_ready(struct session *b)
+{
+	struct smtp_session *s = smtp_of(b);
+
+	/* RFC 3207 §4.2: forget everything said before TLS */
+	tls_describe(b->io->ssl, s->tls_desc, sizeof(s->tls_desc));
+	s->state = SMTP_S_CONNECTED;
+	s->helo[0] = '\0';
+	free(s->auth_user);
+	s->auth_user = NULL;
+}
+
+static void
+smtp_say(struct session *b, enum session_say what)
+{
+	struct smtp_session *s = smtp_of(b);
+	const char *host = b->svc->conf->hostname;
+
+	switch (what) {
+	case SESSION_SAY_LINE_TOO_LONG:
+		smtp_reply(s, "500 5.5.2 Line too long");
+		break;
+	case SESSION_SAY_TOO_MANY_ERRORS:
+		smtp_reply(s, "421 4.7.0 %s Too many errors, closing connection", host);
+		break;
+	case SESSION_SAY_TIMEOUT:
+		smtp_reply(s, "421 4.4.2 %s Timeout, closing connection", host);
+		break;
+	case SESSION_SAY_LIFETIME:
+		smtp_reply(s, "421 4.4.2 %s Session too long, closing connection", host);
+		break;
+	case SESSION_SAY_SHUTDOWN:
+		smtp_reply(s, "421 4.3.2 %s Service shutting down", host);
+		break;
+	case SESSION_SAY_NONE:
+		break;
 	}
-	smtp_reply(s, "220 %s ESMTP onebox", d->conf->hostname);
 }
 
-void
-smtp_session_close(struct smtp_session *s)
+/* smtp_must_finish - a message being committed is answered first; one
+ * being received is finished first when the server stops (not when the
+ * session has lived too long). */
+static int
+smtp_must_finish(struct session *b, enum session_say why)
 {
-	struct smtpd *d = s->d;
+	struct smtp_session *s = smtp_of(b);
+
+	return s->state == SMTP_S_COMMIT || (s->state == SMTP_S_DATA && why == SESSION_SAY_SHUTDOWN);
+}
+
+static const char *
+smtp_state_name(struct session *b)
+{
+	static const char *const names[] = {
+		[SMTP_S_CONNECTED] = "connected", [SMTP_S_READY] = "ready", [SMTP_S_MAIL] = "mail",
+		[SMTP_S_RCPT] = "rcpt", [SMTP_S_DATA] = "data", [SMTP_S_COMMIT] = "commit",
+		[SMTP_S_AUTH] = "auth",
+	};
+	return names[smtp_of(b)->state];
+}
+
+static int
+smtp_release(struct session *b)
+{
+	struct smtp_session *s = smtp_of(b);
 
 	if (s->state == SMTP_S_COMMIT && !s->gone) {
 		/* the commit thread still owns files of this session */
 		s->gone = 1;
-		io_free(&s->io);
-		return;
+		return 1;
 	}
 	if (s->auth_req)
-		auth_client_cancel(d->auth, s->auth_req);
-	ev_timer_del(d->loop, &s->delay_timer);
-	ev_timer_del(d->loop, &s->life_timer);
+		auth_client_cancel(b->svc->auth, s->auth_req);
+	s->auth_req = 0;
 	smtp_transaction_reset(s);
 	buf_free(&s->data_out);
-	io_free(&s->io);
+	return 0;
+}
+
+static void
+smtp_free(struct session *b)
+{
+	struct smtp_session *s = smtp_of(b);
+
 	free(s->auth_user);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		d->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	log_info("%016llx smtp disconnect address=%s", (unsigned long long)s->id, s->peer.ip);
-	front_closed(d->front, s->peer.ip);
 	free(s);
 }
 
-/* smtp_session_shutdown - the server is stopping: a session in DATA or in
- * commit may finish; the others are told 421 and closed. */
+static const struct session_ops smtp_session_ops = {
+	.proto = "smtp",
+	.line_max = SMTP_LINE_MAX,
+	.out_high = SMTP_OUT_HIGH,
+	.max_errors = smtp_max_errors,
+	.idle_ms = smtp_idle_ms,
+	.life_ms = smtp_life_ms,
+	.greeting = smtp_greeting,
+	.want = smtp_want,
+	.line = smtp_line,
+	.stream = smtp_stream,
+	.tls_ready = smtp_tls_ready,
+	.say = smtp_say,
+	.must_finish = smtp_must_finish,
+	.state_name = smtp_state_name,
+	.release = smtp_release,
+	.free = smtp_free,
+};
+
+void
+smtp_session_start(struct service *svc, int fd, const struct front_peer *peer)
+{
+	struct smtp_session *s = xcalloc(1, sizeof(*s));
+
+	s->d = (struct smtpd *)svc;	/* the service is the first member of smtpd */
+	s->spool_fd = -1;
+	session_start(&s->base, svc, &smtp_session_ops, fd, peer);
+}
+
+/* smtp_session_shutdown - after a commit: the goodbye that a shutdown or
+ * the session's time limit put off. */
 void
 smtp_session_shutdown(struct smtp_session *s)
 {
-	s->shutting_down = 1;
-	if (s->state == SMTP_S_DATA || s->state == SMTP_S_COMMIT)
-		return;
-	smtp_reply(s, "421 4.3.2 %s Service shutting down", s->d->conf->hostname);
-	s->state = SMTP_S_CLOSING;
-	io_flush_close(s->io);
+	session_end(&s->base, s->base.ending != SESSION_SAY_NONE ? s->base.ending : SESSION_SAY_SHUTDOWN);
 }

@@ -2,8 +2,8 @@
  * smtp - the SMTP server process (inbound MX on smtp_listen, submission on
  * submission_listen with STARTTLS and submissions_listen with implicit TLS).
  *
- * Files: smtpd.c (process: listeners, limits, shutdown), smtp-session.c
- * (the command table and state machine), smtp-auth.c (AUTH PLAIN/LOGIN),
+ * Files: smtpd.c (the service: svc_run with the committer), smtp-session.c
+ * (the command table and state machine, over the session base), smtp-auth.c (AUTH PLAIN/LOGIN),
  * smtp-data.c (DATA: dot-unstuffing into a spool file), smtp-deliver.c
  * (the one hand-off point of a finished message: the transaction becomes
  * an envelope, each route's module takes its recipients; today the only
@@ -16,12 +16,14 @@
 #include "auth-client.h"
 #include "sasl.h"
 #include "commit.h"
-#include "conf.h"
+#include "config.h"
 #include "db.h"
 #include "dotstuff.h"
 #include "ev.h"
 #include "front.h"
 #include "io.h"
+#include "service.h"
+#include "session.h"
 #include "smtp-parse.h"
 
 #include <stdint.h>
@@ -37,9 +39,8 @@ enum smtp_state {
 	SMTP_S_DATA,		/* receiving the message */
 	SMTP_S_COMMIT,		/* message being made durable; input paused */
 	SMTP_S_AUTH,		/* SASL exchange or password check in progress */
-	SMTP_S_TLS,		/* STARTTLS handshake */
-	SMTP_S_CLOSING,		/* reply queued, closing */
 };
+/* (the STARTTLS handshake and closing are the base's phases: session.h) */
 
 /* smtp_bare_line_ends, in the order of its words in db/settings.def */
 enum smtp_bare_line_ends { SMTP_BARE_REJECT, SMTP_BARE_NORMALIZE };
@@ -54,27 +55,16 @@ struct delivery;
 struct front;
 
 struct smtp_session {
-	uint64_t id;
+	struct session base;		/* first: id, io, peer, tls, errors */
 	struct smtpd *d;
-	struct io *io;
-	enum conf_service svc;
 	enum smtp_state state;
-	struct front_peer peer;		/* address, port, listener, plaintext_ok */
 	char helo[256];
 	int esmtp;
-	int tls;
 	char tls_desc[96];
 	char *auth_user;		/* authenticated address */
 	uint32_t auth_req;
 	struct sasl sasl;		/* the AUTH exchange in progress */
-	struct ev_timer delay_timer;	/* delayed reply after a failed login */
-	struct ev_timer life_timer;	/* smtp_session_timeout */
-	int out_blocked;		/* commands wait for the client to read */
-	char delayed_reply[128];
-	int cmds_before_mail;
-	int errors;
-	int shutting_down;
-	int skip_line;			/* dropping the rest of an over-long line */
+	uint64_t cmds_without_message;	/* smtp_max_commands_before_mail */
 
 	/* transaction */
 	struct mailaddr from;
@@ -98,20 +88,13 @@ struct smtp_session {
 	/* commit */
 	struct delivery *dlv;		/* smtp-deliver.c */
 	int gone;			/* the client left while committing */
-
-	struct smtp_session *next, *prev;
 };
 
+/* The smtpd process: the service (loop, db, auth, tls, front, sessions)
+ * and what only SMTP has. */
 struct smtpd {
-	struct svc_env *env;
-	const struct conf *conf;
-	struct ev_loop *loop;
-	struct db *db;
-	struct auth_client *auth;
+	struct service svc;		/* first: svc_run's, and the sessions */
 	struct committer *committer;
-	SSL_CTX *tls;
-	struct front *front;
-	struct smtp_session *sessions;
 	char *mail_dir;
 	char *queue_dir;
 };
@@ -120,13 +103,15 @@ struct smtpd {
 int smtpd_trusted(struct smtpd *d, const char *ip);
 
 /* smtp-session.c */
-void smtp_session_start(struct smtpd *d, int fd, const struct front_peer *peer);
+void smtp_session_start(struct service *svc, int fd, const struct front_peer *peer);
 void smtp_reply(struct smtp_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void smtp_process(struct smtp_session *s);
 void smtp_transaction_reset(struct smtp_session *s);
-void smtp_session_close(struct smtp_session *s);
+/* smtp_session_shutdown - say goodbye now if a shutdown or the session's
+ * time limit was put off until the message was answered. */
 void smtp_session_shutdown(struct smtp_session *s);
-void smtp_count_error(struct smtp_session *s);
+static inline void smtp_process(struct smtp_session *s) { session_process(&s->base); }
+static inline void smtp_session_close(struct smtp_session *s) { session_close(&s->base); }
+static inline void smtp_count_error(struct smtp_session *s) { session_count_error(&s->base); }
 
 /* smtp-auth.c */
 void smtp_cmd_auth(struct smtp_session *s, const char *arg);

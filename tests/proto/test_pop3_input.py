@@ -225,3 +225,28 @@ def test_sigterm_with_open_sessions_expunges_nothing(onebox_factory):
             pass
         c.close()
     assert len(ob.message_files(user)) == 2, "a session without QUIT must not expunge"
+
+
+@pytest.mark.slow
+def test_reset_during_failed_login_delay_costs_no_cpu(onebox_factory):
+    """RST while the "-ERR [AUTH]" answer is held back (input paused): no spin."""
+    import socket
+    import struct
+    ob = pop3_box(onebox_factory, conf_extra={"plaintext_auth_listen": "127.0.0.1"})
+    ob.set("auth_fail_delay_ms", "3000")
+    user = new_user(ob)
+    pid = pop3d_pid(ob)
+    c = pop3(ob, tls="none")
+    assert c.cmd("USER " + user).startswith("+OK")
+    c.send("PASS wrong\r\n")
+    ob.wait_log(r"pop3 auth address=127\.0\.0\.1 result=failed")
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.sock.close()
+    time.sleep(0.2)
+    with open("/proc/%d/stat" % pid) as f:
+        before = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+    time.sleep(2)
+    with open("/proc/%d/stat" % pid) as f:
+        used = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13]) - before
+    assert used < 20, "pop3d used %d ticks in 2 s after a reset during the fail delay" % used
+    ob.wait_log(r"pop3 disconnect address=127\.0\.0\.1", timeout=5)

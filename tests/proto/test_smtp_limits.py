@@ -103,6 +103,45 @@ def test_commands_before_mail(onebox):
         assert c.is_closed(), "not closed after 421"
 
 
+def test_mail_rset_loop_is_cut(onebox):
+    """MAIL/RSET (and failed RCPTs) count too: only a delivered message
+    resets the count."""
+    onebox.set("smtp_max_commands_before_mail", "6")
+    with onebox.raw() as c:
+        c.ehlo()
+        for i in range(40):
+            try:
+                r = c.cmd("MAIL FROM:<a@example.org>" if i % 2 == 0 else "RSET")
+            except SMTPClosed:
+                raise AssertionError("closed without a 421 after %d commands" % i)
+            if r.code == 421:
+                break
+            assert r.code == 250, r
+        else:
+            raise AssertionError("40 MAIL/RSET commands without a 421")
+        assert r.enhanced == "4.7.0", r
+        assert i <= 6, "limit 6 (EHLO included) but the 421 came at command %d" % (i + 2)
+        assert c.is_closed(), "not closed after 421"
+
+
+def test_many_messages_in_one_session_are_not_cut(onebox):
+    """Each delivered message resets the count; accepted recipients of the
+    open transaction do not use it up."""
+    onebox.set("smtp_max_commands_before_mail", "5")
+    rcpts = [BOB] * 8
+    with onebox.raw() as c:
+        c.ehlo()
+        for i in range(12):
+            assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+            for rc in rcpts[: 1 + i % 8]:
+                r = c.cmd("RCPT TO:<%s>" % rc)
+                assert r.code == 250, "message %d: %s" % (i, r)
+            r = c.data(make_message(to=BOB, subject="m%d" % i))
+            assert r.code == 250, "message %d: %s" % (i, r)
+            assert c.cmd("NOOP").code == 250
+        assert c.cmd("QUIT").code == 221
+
+
 def test_too_many_errors(onebox):
     onebox.set("smtp_max_errors", "3")
     with onebox.raw() as c:

@@ -1,6 +1,8 @@
 /*
- * test-conf - the bootstrap config parser: defaults, listeners, and that
- * every error names the file, the line and the key.
+ * test-conf - onebox's config (server/master/config.c): defaults,
+ * listeners, and that every error names the file, the line and the key;
+ * and the generic key table parser under it (server/lib/conf.c) with a
+ * table of its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "conf.h"
 
 struct bad_case {
@@ -103,6 +106,50 @@ test_load_missing(void **state)
 	free(err);
 }
 
+/* a table that has nothing to do with mail: the parser is generic */
+struct toy_conf {
+	char *name;
+	int loud;
+	struct conf_list peers;
+};
+
+static int
+check_short(const char *v, char **why_r)
+{
+	if (strlen(v) <= 3)
+		return 0;
+	*why_r = strdup("too long");
+	return -1;
+}
+
+static const struct conf_key toy_keys[] = {
+	{ "name", CT_STRING, offsetof(struct toy_conf, name), "abc", "A name.", check_short },
+	{ "loud", CT_BOOL, offsetof(struct toy_conf, loud), "no", "Shout.", NULL },
+	{ "peers", CT_LISTEN, offsetof(struct toy_conf, peers), "", "Peers.", NULL },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+static const struct conf_table toy_table = { toy_keys, sizeof(struct toy_conf) };
+
+static void
+test_generic_table(void **state)
+{
+	struct toy_conf c;
+	char *err = NULL;
+
+	assert_int_equal(conf_table_parse(&toy_table, "toy", "loud = on\npeers = [::1]:7\n", &c, &err), 0);
+	assert_string_equal(c.name, "abc");
+	assert_int_equal(c.loud, 1);
+	assert_int_equal(c.peers.n, 1);
+	assert_int_equal(c.peers.v[0].port, 7);
+	conf_table_free(&toy_table, &c);
+	assert_int_equal(conf_table_parse(&toy_table, "toy", "\nname = abcd\n", &c, &err), -1);
+	assert_string_equal(err, "toy:2: name: too long");
+	free(err);
+	assert_int_equal(conf_table_parse(&toy_table, "toy", "smtp_listen = *:25\n", &c, &err), -1);
+	assert_string_equal(err, "toy:1: smtp_listen: unknown key");
+	free(err);
+}
+
 int
 main(void)
 {
@@ -111,6 +158,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_listeners),
 		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_generic_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
