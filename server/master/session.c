@@ -383,10 +383,11 @@ session_end(struct session *s, enum session_say why)
 	if (s->io == NULL || s->phase == SESSION_CLOSING)
 		return;
 	s->ending = why;
-	if (s->phase == SESSION_TLS) {
-		session_close(s);
+	/* A handshake in progress is let finish (front cuts what is left at
+	 * its deadline): cut now, the client's hello would make the close a
+	 * reset; finished, it gets the goodbye in its new TLS session. */
+	if (s->phase == SESSION_TLS)
 		return;
-	}
 	if (s->producer || (s->ops->must_finish && s->ops->must_finish(s, why)))
 		return;		/* said by session_process once it is idle */
 	s->ops->say(s, why);

@@ -217,7 +217,8 @@ void session_close_after_reply(struct session *s);
 int session_closing(const struct session *s);
 /* session_end - the service stops (SESSION_SAY_SHUTDOWN) or the session
  * lived too long (SESSION_SAY_LIFETIME): say goodbye and close, at once or
- * once ops->must_finish allows. */
+ * once ops->must_finish allows; a TLS handshake in progress is let finish
+ * first, so the goodbye reaches the client instead of a reset. */
 void session_end(struct session *s, enum session_say why);
 /* session_close - close and free now (not from a callback, see above). */
 void session_close(struct session *s);

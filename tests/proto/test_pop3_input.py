@@ -232,11 +232,11 @@ def test_reset_during_failed_login_delay_costs_no_cpu(onebox_factory):
     """RST while the "-ERR [AUTH]" answer is held back (input paused): no spin."""
     import socket
     import struct
-    ob = pop3_box(onebox_factory, conf_extra={"plaintext_auth_listen": "127.0.0.1"})
+    ob = onebox_factory.make_pop3(conf_extra={"plaintext_auth_listen": "127.0.0.1"})
     ob.set("auth_fail_delay_ms", "3000")
     user = new_user(ob)
-    pid = pop3d_pid(ob)
-    c = pop3(ob, tls="none")
+    pid = service_pid(ob, "pop3d")
+    c = ob.pop3(tls="none")
     assert c.cmd("USER " + user).startswith("+OK")
     c.send("PASS wrong\r\n")
     ob.wait_log(r"pop3 auth address=127\.0\.0\.1 result=failed")
