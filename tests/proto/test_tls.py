@@ -218,8 +218,14 @@ def test_sighup_reloads_certificate(onebox_factory):
     ob.reload()
     deadline = time.monotonic() + 5
     while True:
-        der, _ = peer_cert(*ob.addr("smtp"))
-        if "second.onebox.test" in der_info(der):
+        # A connection accepted by the retiring smtpd in the moment of the
+        # handover is told "421 shutting down" (idle sessions are not kept
+        # across a reload): a client reconnects, and so does this one.
+        try:
+            der, _ = peer_cert(*ob.addr("smtp"))
+        except (OSError, AssertionError):
+            der = None
+        if der and "second.onebox.test" in der_info(der):
             break
         assert time.monotonic() < deadline, "SIGHUP did not load the new certificate"
         time.sleep(0.2)
