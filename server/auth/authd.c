@@ -41,6 +41,7 @@
 #include "ev.h"
 #include "jobs.h"
 #include "log.h"
+#include "net.h"
 #include "str.h"
 #include "throttle.h"
 
@@ -294,7 +295,7 @@ pam_read(int fd, int events, void *arg)
 		ssize_t n = recv(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && net_peer_closed(fd))) {
 			log_warnx("authd: pamd's socket closed");
 			ev_io_del(A.loop, fd);
 			return;
@@ -424,6 +425,11 @@ authd_conn_read(int fd, int events, void *arg)
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
+		if (n == 0 && !net_peer_closed(fd)) {
+			/* an empty packet: no id to answer, nothing ends */
+			log_warnx("authd: empty request dropped");
+			continue;
+		}
 		ev_io_del(A.loop, fd);
 		c->closed = 1;
 		aconn_unref(c);
