@@ -6,8 +6,13 @@ addresses to look like different hosts.  The /64 grouping of IPv6 clients
 cannot be shown on loopback (only ::1): tests/unit/test-throttle.c has it.
 """
 
+import os
+import pwd
 import socket
+import subprocess
 import time
+
+import pytest
 
 from conftest import ALICE, ALICE_PW, BOB, BOB_PW, populate
 
@@ -156,3 +161,36 @@ def test_impossible_names_not_counted(onebox_factory):
         assert smtp_login(ob, "nodomain%d" % i, "pw", source="127.0.0.60").code == 535
     assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.60").code == 235
     ob.wait_log(r"result=failed reason=malformed")
+
+
+def unix_user(name, password):
+    subprocess.run(["userdel", name], capture_output=True)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    subprocess.run(["chpasswd"], input="%s:%s\n" % (name, password), text=True, check=True)
+    return pwd.getpwnam(name).pw_uid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a Unix account needs root")
+def test_unix_login_one_count_for_every_domain(onebox_factory):
+    """A Unix account reachable through two system domains has one count:
+    guessing through the second address does not get a fresh budget."""
+    name = "obth%d" % (os.getpid() % 100000)
+    password = "Unix-pw-%d" % os.getpid()
+    unix_user(name, password)
+    try:
+        ob = make(onebox_factory, auth_max_failures="100", auth_max_failures_per_user="3")
+        for d in ("sys1.test", "sys2.test"):
+            ob.cli("domain", "add", d, "--system")
+            ob.cli("user", "add", "%s@%s" % (name, d), input="")
+        one, two = "%s@sys1.test" % name, "%s@sys2.test" % name
+        assert smtp_login(ob, one, "wrong1", source="127.0.0.70").code == 535
+        assert smtp_login(ob, one, "wrong2", source="127.0.0.71").code == 535
+        assert smtp_login(ob, two, "wrong3", source="127.0.0.72").code == 535
+        r = smtp_login(ob, two, password, source="127.0.0.73")
+        assert r.code == 454 and r.lines[0].startswith(THROTTLED), \
+            "three failures on the Unix account through two domains must throttle it: %s" % r
+        ob.wait_log(r"user=<%s> result=throttled reason=account" % two)
+        # another account is not affected
+        assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.73").code == 235
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)
