@@ -7,12 +7,18 @@
  * plaintext_auth_listen; elsewhere USER, PASS and AUTH answer
  * "-ERR [AUTH] ... STLS first" and CAPA does not offer them.
  *
- * The "-ERR [AUTH]" answer of a failed login comes after
- * auth_fail_delay_ms; an attempt that authd's throttle refused (too many
- * failures from the client's network or for the account, counted over
- * every service) gets [SYS/TEMP] at once, without a password check.  A
- * good password opens the maildrop at once; [IN-USE] there leaves the
- * session in AUTHORIZATION (RFC 2449 §8.1.2).
+ * The "-ERR [AUTH]" answer of a failed login comes auth_fail_delay_ms
+ * after the request left for authd (not after its answer: how long the
+ * check took must not show); an attempt that authd's throttle refused
+ * (too many failures from the client's network or for the account,
+ * counted over every service) gets [SYS/TEMP] at once, without a password
+ * check.  An empty user name or password is refused at once without
+ * asking authd.  Failed and throttled logins count towards the error cap
+ * (session_count_error).  A good password opens the maildrop at once;
+ * [IN-USE] there leaves the session in AUTHORIZATION (RFC 2449 §8.1.2).
+ *
+ * The password (PASS) and the SASL response (AUTH) are wiped from the
+ * command line in the input buffer once read, whatever the answer.
  */
 #include "pop3.h"
 #include "log.h"
@@ -77,10 +83,10 @@ login_ok(struct pop3_session *s, const char *user)
 }
 
 static void
-auth_done(void *arg, int result, const char *user)
+auth_done(void *arg, int result, const char *user, uint64_t sent_ms)
 {
 	struct pop3_session *s = arg;
-	struct db *db = s->d->svc.db;
+	uint64_t delay = (uint64_t)db_setting_int(s->d->svc.db, ST_AUTH_FAIL_DELAY_MS);
 
 	s->auth_req = 0;
 	if (session_closing(&s->base))
@@ -88,22 +94,24 @@ auth_done(void *arg, int result, const char *user)
 	if (result == AUTH_OK) {
 		login_ok(s, user);
 		return;
-	} else if (result == AUTH_THROTTLED) {
+	}
+	s->state = POP3_S_AUTHORIZATION;
+	if (result == AUTH_THROTTLED) {
 		log_info("%016llx pop3 auth address=%s result=throttled", (unsigned long long)s->base.id, s->base.peer.ip);
-		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR [SYS/TEMP] Too many failed logins, try again later");
+		pop3_count_error(s);
 	} else if (result == AUTH_TEMPFAIL) {
 		log_warnx("%016llx pop3 auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);
-		s->state = POP3_S_AUTHORIZATION;
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure, try again later");
 	} else {
 		log_info("%016llx pop3 auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
-		s->base.errors++;
-		s->state = POP3_S_AUTHORIZATION;
-		session_reply_later(&s->base, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
-		    "-ERR [AUTH] Authentication failed");
+		pop3_count_error(s);
+		if (!session_closing(&s->base))
+			session_reply_at(&s->base, sent_ms + delay, "-ERR [AUTH] Authentication failed");
 		return;
 	}
+	if (session_closing(&s->base))
+		return;		/* too many errors */
 	io_resume_read(s->base.io);
 	pop3_process(s);
 }
@@ -111,6 +119,14 @@ auth_done(void *arg, int result, const char *user)
 static void
 auth_check(struct pop3_session *s, const char *user, const char *pass)
 {
+	if (user[0] == '\0' || pass[0] == '\0') {
+		log_info("%016llx pop3 auth address=%s result=failed reason=empty", (unsigned long long)s->base.id,
+		    s->base.peer.ip);
+		s->state = POP3_S_AUTHORIZATION;
+		pop3_reply(s, "-ERR [AUTH] Authentication failed");
+		pop3_count_error(s);
+		return;
+	}
 	s->state = POP3_S_AUTH_WAIT;
 	io_pause_read(s->base.io);
 	s->auth_req = auth_client_request(s->d->svc.auth, s->base.peer.ip, user, pass, auth_done, s);
@@ -136,8 +152,8 @@ pop3_cmd_user(struct pop3_session *s, struct pop3_command *c)
 	pop3_reply(s, "+OK Send your password");
 }
 
-void
-pop3_cmd_pass(struct pop3_session *s, struct pop3_command *c)
+static void
+pass(struct pop3_session *s, const char *pw)
 {
 	if (need_tls(s))
 		return;
@@ -148,9 +164,15 @@ pop3_cmd_pass(struct pop3_session *s, struct pop3_command *c)
 	}
 	char *user = s->user_arg;
 	s->user_arg = NULL;
-	auth_check(s, user, c->arg);
-	explicit_bzero(c->arg, strlen(c->arg));
+	auth_check(s, user, pw);
 	free(user);
+}
+
+void
+pop3_cmd_pass(struct pop3_session *s, struct pop3_command *c)
+{
+	pass(s, c->arg);
+	explicit_bzero(c->arg, strlen(c->arg));
 }
 
 /* sasl_result - act on what the SASL exchange (sasl.h) asks for. */
@@ -197,9 +219,8 @@ pop3_cmd_auth(struct pop3_session *s, struct pop3_command *c)
 		pop3_reply(s, ".");
 		return;
 	}
-	if (need_tls(s))
-		return;
-	sasl_result(s, sasl_start(&s->sasl, c->mech, c->resp));
+	if (!need_tls(s))
+		sasl_result(s, sasl_start(&s->sasl, c->mech, c->resp));
 	if (c->resp != NULL)
 		explicit_bzero(c->resp, strlen(c->resp));
 }

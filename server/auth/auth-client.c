@@ -15,6 +15,7 @@
 
 struct pending {
 	uint32_t id;
+	uint64_t sent;			/* ev_clock_ms() at the request */
 	auth_done_cb *cb;
 	void *arg;
 	struct pending *next;
@@ -42,7 +43,7 @@ ac_fire_failed(void *arg)
 	ac->failed = NULL;
 	while (p) {
 		struct pending *n = p->next;
-		p->cb(p->arg, AUTH_TEMPFAIL, NULL);
+		p->cb(p->arg, AUTH_TEMPFAIL, NULL, p->sent);
 		free(p);
 		p = n;
 	}
@@ -69,7 +70,7 @@ ac_read(int fd, int events, void *arg)
 				continue;
 			struct pending *p = *pp;
 			*pp = p->next;
-			p->cb(p->arg, rep.result, rep.user);
+			p->cb(p->arg, rep.result, rep.user, p->sent);
 			free(p);
 			break;
 		}
@@ -139,6 +140,7 @@ auth_client_request(struct auth_client *ac, const char *ip, const char *user,
 	if (++ac->next_id == 0)
 		ac->next_id = 1;
 	p->id = ac->next_id;
+	p->sent = ev_clock_ms();
 	p->cb = cb;
 	p->arg = arg;
 	if (ul > AUTH_USER_MAX)

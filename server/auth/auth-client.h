@@ -18,8 +18,10 @@
 
 struct auth_client;
 /* result: AUTH_OK (user = canonical address), AUTH_FAIL, AUTH_TEMPFAIL,
- * AUTH_THROTTLED (refused unchecked: answer "too many failed logins") */
-typedef void auth_done_cb(void *arg, int result, const char *user);
+ * AUTH_THROTTLED (refused unchecked: answer "too many failed logins");
+ * sent_ms: ev_clock_ms() when the request was made, which the failure
+ * delay is timed from (session_reply_at) */
+typedef void auth_done_cb(void *arg, int result, const char *user, uint64_t sent_ms);
 
 struct auth_client *auth_client_new(struct ev_loop *loop, const char *sock_path, const char *service);
 /* auth_client_request - returns a request id (never 0). */

@@ -16,8 +16,22 @@
  * authd keeps the login throttle of every service (throttle.h): each
  * attempt is counted per client network and per account when it arrives,
  * and one over a limit (the auth_* settings) is answered AUTH_THROTTLED
- * without a password check.  The master keeps authd across reloads, so
- * the counts survive SIGHUP.
+ * without a password check.  A user of a `system` domain is counted by
+ * its Unix login once the lookup has found it.  authd also remembers, for
+ * AUTHD_KNOWN_DAYS, the networks each account logged in from: those are
+ * exempt from the account's limit.  All of it lives in authd's memory
+ * only: the master keeps authd across reloads, so the counts and the
+ * known networks survive SIGHUP (a restart clears them).
+ *
+ * The settings are read again at each request (db_changed), so a limit
+ * changed with the CLI applies to the next attempt; users are looked up
+ * on a fresh connection each time.
+ *
+ * A request that cannot be any account's (no '@' in the name, an empty
+ * password) is answered AUTH_FAIL at once: no password to check, nothing
+ * counted, no throttle entry made.  The services time their failure
+ * reply from when they sent the request, so answering early tells the
+ * client nothing.
  */
 #include "service.h"
 #include "auth-proto.h"
@@ -27,6 +41,7 @@
 #include "ev.h"
 #include "jobs.h"
 #include "log.h"
+#include "net.h"
 #include "str.h"
 #include "throttle.h"
 
@@ -42,6 +57,7 @@
 #define AUTHD_THREADS 4
 #define AUTHD_MAX_INFLIGHT 512
 #define PAM_TIMEOUT_MS 30000
+#define AUTHD_KNOWN_DAYS 30	/* a network stays known to an account this long */
 
 struct aconn {
 	int fd;
@@ -65,6 +81,7 @@ struct areq {
 	int enabled;
 	char login[SYSUSER_NAME_MAX + 1];
 	char canon[AUTH_USER_MAX + 1];
+	struct throttle_limits lim;	/* as read at the request */
 	struct throttle_ticket tk;
 	/* while pamd checks it */
 	uint32_t pam_id;
@@ -113,6 +130,14 @@ authd_send(struct aconn *c, uint32_t id, int result, const char *user)
 		log_warn("auth reply");
 }
 
+/* request_free - forget a request that is not (or no longer) in flight. */
+static void
+request_free(struct areq *q)
+{
+	explicit_bzero(q, sizeof(*q));
+	free(q);
+}
+
 static const char *
 result_name(int r)
 {
@@ -123,14 +148,14 @@ result_name(int r)
 static void
 authd_finish(struct areq *q)
 {
-	throttle_end(A.throttle, &q->tk, q->result == AUTH_FAIL);
+	throttle_end(A.throttle, &q->tk, q->result == AUTH_OK ? THROTTLE_SUCCEEDED :
+	    q->result == AUTH_FAIL ? THROTTLE_FAILED : THROTTLE_UNDECIDED, ev_clock_ms());
 	log_info("auth service=%s address=%s user=<%s> result=%s", q->service, q->ip, q->user,
 	    result_name(q->result));
 	authd_send(q->c, q->id, q->result, q->canon);
 	aconn_unref(q->c);
 	A.inflight--;
-	explicit_bzero(q, sizeof(*q));
-	free(q);
+	request_free(q);
 }
 
 /* lookup - in a worker thread: the user's record, then yescrypt (or the
@@ -143,10 +168,6 @@ lookup(struct areq *q)
 	const char *err;
 	int r, found;
 
-	if (strchr(q->user, '@') == NULL || q->pass[0] == '\0') {
-		db_check_password(q->pass, A.dummy_hash);
-		return AUTH_FAIL;
-	}
 	if (db_open(A.db_path, DB_READONLY, &db, &err) < 0) {
 		log_warnx("%s: %s", A.db_path, err);
 		return AUTH_TEMPFAIL;
@@ -217,14 +238,33 @@ pam_ask(struct areq *q)
 }
 
 static void
+log_throttled(const struct areq *q, enum throttle_verdict v)
+{
+	log_info("auth service=%s address=%s user=<%s> result=throttled reason=%s", q->service, q->ip,
+	    q->user, v == THROTTLE_ADDR ? "address" : "account");
+}
+
+static void
 lookup_done(struct job *j)
 {
 	struct areq *q = (struct areq *)j;
+	enum throttle_verdict v;
 
-	if (q->need_pam && q->result != AUTH_TEMPFAIL)
-		pam_ask(q);
-	else
+	if (!q->need_pam || q->result == AUTH_TEMPFAIL) {
 		authd_finish(q);
+		return;
+	}
+	/* one count per Unix login, whatever address led to it */
+	v = throttle_login(A.throttle, &q->tk, q->login, &q->lim, ev_clock_ms());
+	if (v == THROTTLE_OK) {
+		pam_ask(q);
+		return;
+	}
+	log_throttled(q, v);
+	authd_send(q->c, q->id, AUTH_THROTTLED, NULL);
+	aconn_unref(q->c);
+	A.inflight--;
+	request_free(q);
 }
 
 /* pam_answer - pamd's reply for request pam_id (or an unknown id, left
@@ -255,7 +295,7 @@ pam_read(int fd, int events, void *arg)
 		ssize_t n = recv(fd, &rep, sizeof(rep), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && net_peer_closed(fd))) {
 			log_warnx("authd: pamd's socket closed");
 			ev_io_del(A.loop, fd);
 			return;
@@ -315,18 +355,31 @@ parse_request(const char *pkt, size_t n, struct areq *q)
 static int
 throttled(struct aconn *c, struct areq *q)
 {
-	struct throttle_limits lim;
 	enum throttle_verdict v;
 
-	lim.max_addr = (int)db_setting_int(A.db, ST_AUTH_MAX_FAILURES);
-	lim.max_user = (int)db_setting_int(A.db, ST_AUTH_MAX_FAILURES_PER_USER);
-	lim.window_ms = 1000 * (uint64_t)db_setting_int(A.db, ST_AUTH_THROTTLE_SECONDS);
-	v = throttle_begin(A.throttle, q->ip, q->user, &lim, ev_clock_ms(), &q->tk);
+	/* the CLI may have changed the limits since the last request */
+	db_changed(A.db);
+	q->lim.max_addr = (int)db_setting_int(A.db, ST_AUTH_MAX_FAILURES);
+	q->lim.max_user = (int)db_setting_int(A.db, ST_AUTH_MAX_FAILURES_PER_USER);
+	q->lim.window_ms = 1000 * (uint64_t)db_setting_int(A.db, ST_AUTH_THROTTLE_SECONDS);
+	q->lim.known_ms = (uint64_t)AUTHD_KNOWN_DAYS * 24 * 3600 * 1000;
+	v = throttle_begin(A.throttle, q->ip, q->user, &q->lim, ev_clock_ms(), &q->tk);
 	if (v == THROTTLE_OK)
 		return 0;
-	log_info("auth service=%s address=%s user=<%s> result=throttled reason=%s", q->service, q->ip,
-	    q->user, v == THROTTLE_ADDR ? "address" : "account");
+	log_throttled(q, v);
 	authd_send(c, q->id, AUTH_THROTTLED, NULL);
+	return 1;
+}
+
+/* refused - 1 (and answered) if no account can match: nothing is counted. */
+static int
+refused(struct aconn *c, struct areq *q)
+{
+	if (strchr(q->user, '@') != NULL && q->pass[0] != '\0')
+		return 0;
+	log_info("auth service=%s address=%s user=<%s> result=failed reason=malformed", q->service, q->ip,
+	    q->user);
+	authd_send(c, q->id, AUTH_FAIL, NULL);
 	return 1;
 }
 
@@ -337,20 +390,17 @@ authd_request(struct aconn *c, const char *pkt, size_t n)
 
 	if (parse_request(pkt, n, q) < 0) {
 		authd_send(c, q->id, AUTH_FAIL, NULL);
-		explicit_bzero(q, sizeof(*q));
-		free(q);
+		request_free(q);
 		return;
 	}
 	if (A.inflight >= AUTHD_MAX_INFLIGHT) {
 		log_warnx("authd: %d checks in progress, answering tempfail", A.inflight);
 		authd_send(c, q->id, AUTH_TEMPFAIL, NULL);
-		explicit_bzero(q, sizeof(*q));
-		free(q);
+		request_free(q);
 		return;
 	}
-	if (throttled(c, q)) {
-		explicit_bzero(q, sizeof(*q));
-		free(q);
+	if (refused(c, q) || throttled(c, q)) {
+		request_free(q);
 		return;
 	}
 	A.inflight++;
@@ -375,6 +425,11 @@ authd_conn_read(int fd, int events, void *arg)
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
+		if (n == 0 && !net_peer_closed(fd)) {
+			/* an empty packet: no id to answer, nothing ends */
+			log_warnx("authd: empty request dropped");
+			continue;
+		}
 		ev_io_del(A.loop, fd);
 		c->closed = 1;
 		aconn_unref(c);

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "ev.h"
 #include "log.h"
+#include "net.h"
 #include "str.h"
 #include "sysuser.h"
 
@@ -177,7 +178,7 @@ pamd_read(int fd, int events, void *arg)
 		ssize_t n = recv(fd, &req, sizeof(req), MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			break;
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && net_peer_closed(fd))) {
 			log_warnx("pamd: authd's socket closed");
 			ev_stop(pamd_loop);
 			break;

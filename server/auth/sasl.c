@@ -72,7 +72,7 @@ plain(struct sasl *s, const char *line)
 	pw++;
 	if (memchr(pw, '\0', (size_t)(n - (pw - raw))) != NULL)
 		goto out;
-	if (authc[0] == '\0' || strlen(authc) > AUTH_USER_MAX || strlen(pw) > AUTH_PASS_MAX)
+	if (strlen(authc) > AUTH_USER_MAX || strlen(pw) > AUTH_PASS_MAX)
 		goto out;
 	if (raw[0] != '\0' && strcasecmp(raw, authc) != 0)
 		goto out;	/* acting for someone else is not offered */

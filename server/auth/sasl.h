@@ -8,7 +8,10 @@
  *   SASL_CHALLENGE  send sasl_challenge() (base64; "" for an empty one)
  *                   after "334 " / "+ ", and feed the answer to sasl_step
  *   SASL_DONE       s->user and s->pass hold the credentials: check them,
- *                   then sasl_wipe()
+ *                   then sasl_wipe().  Either may be empty (a well-formed
+ *                   message with nothing in it): the caller refuses those
+ *                   as bad credentials (535, -ERR [AUTH]) without asking
+ *                   authd, as it would any other wrong password
  *   SASL_CANCELLED  the client sent "*"
  *   SASL_BAD_MECH   not a mechanism we offer
  *   SASL_BAD_INPUT  not base64, too long, a NUL where none may be, or a

@@ -3,10 +3,12 @@
  *
  * Open addressing with a bounded probe: an entry lives in one of PROBE
  * slots after its hash, so a lookup costs at most PROBE comparisons and
- * the table never grows.  Evicting the oldest of those few slots instead
- * of the globally oldest entry is what keeps it O(1); with a secret hash
- * key an attacker who wants a victim's count evicted must flood the whole
- * table, as with any bounded table.
+ * the table never grows.  Choosing the victim among those few slots
+ * instead of the whole table is what keeps it O(1).  The victim is the
+ * lowest count, not the oldest entry: an attacker who sprays new
+ * addresses or names makes entries of count 1, which evict each other
+ * before a count that matters; and with a secret hash key he cannot aim
+ * them at a victim's slots.  Refused attempts make no entry at all.
  */
 #include "throttle.h"
 #include "buf.h"
@@ -22,20 +24,34 @@
 #include <openssl/evp.h>
 
 #define PROBE 8
+#define KNOWN_SHARE 32		/* one known pair per 32 count slots */
 #define HMAC_KEY_LEN 32
 
 struct slot {
 	uint8_t key[THROTTLE_KEY_LEN];
 	uint32_t count;
 	uint32_t used;
-	uint64_t first;		/* start of the window */
+	uint64_t first;		/* start of the window; for a known pair, the
+				 * time of its last good login */
+};
+
+struct table {
+	struct slot *slots;
+	size_t mask;
 };
 
 struct throttle {
-	struct slot *slots;
-	size_t mask;
+	struct table counts;
+	struct table known;	/* (network, account) pairs with a good login */
 	uint8_t hkey[HMAC_KEY_LEN];
 };
+
+static void
+table_init(struct table *tab, size_t nslots)
+{
+	tab->slots = xcalloc(nslots, sizeof(*tab->slots));
+	tab->mask = nslots - 1;
+}
 
 struct throttle *
 throttle_new(size_t nslots)
@@ -46,8 +62,8 @@ throttle_new(size_t nslots)
 		nslots = THROTTLE_DEFAULT_SLOTS;
 	if (nslots < PROBE || (nslots & (nslots - 1)) != 0)
 		log_panic("throttle_new: %zu slots is not a power of two >= %d", nslots, PROBE);
-	t->slots = xcalloc(nslots, sizeof(*t->slots));
-	t->mask = nslots - 1;
+	table_init(&t->counts, nslots);
+	table_init(&t->known, nslots / KNOWN_SHARE < PROBE ? PROBE : nslots / KNOWN_SHARE);
 	if (getrandom(t->hkey, sizeof(t->hkey), 0) != (ssize_t)sizeof(t->hkey))
 		log_panic("throttle_new: getrandom failed");
 	return t;
@@ -58,7 +74,8 @@ throttle_free(struct throttle **t)
 {
 	if (*t == NULL)
 		return;
-	free((*t)->slots);
+	free((*t)->counts.slots);
+	free((*t)->known.slots);
 	explicit_bzero((*t)->hkey, sizeof((*t)->hkey));
 	free(*t);
 	*t = NULL;
@@ -88,67 +105,106 @@ throttle_addr_key(const char *ip, char *out, size_t outsz)
 	str_lcpy(out, ip, outsz);
 }
 
-/* digest - the table key of (kind, text). */
+/* digest - the table key of (kind, data). */
 static void
-digest(const struct throttle *t, char kind, const char *text, uint8_t out[THROTTLE_KEY_LEN])
+digest(const struct throttle *t, char kind, const void *data, size_t n, uint8_t out[THROTTLE_KEY_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	size_t n = strlen(text);
 	char *msg = xmalloc(n + 2);
 
 	msg[0] = kind;
 	msg[1] = '\0';
-	memcpy(msg + 2, text, n);
+	memcpy(msg + 2, data, n);
 	if (HMAC(EVP_sha256(), t->hkey, sizeof(t->hkey), (unsigned char *)msg, n + 2, md, &mdlen) == NULL)
 		log_panic("throttle: HMAC failed");
 	memcpy(out, md, THROTTLE_KEY_LEN);
 	free(msg);
 }
 
+static void
+net_key(const struct throttle *t, const char *ip, uint8_t out[THROTTLE_KEY_LEN])
+{
+	char net[INET6_ADDRSTRLEN + 8];
+
+	throttle_addr_key(ip, net, sizeof(net));
+	digest(t, 'a', net, strlen(net), out);
+}
+
+/* login_key - a Unix login's count (case matters in Unix names). */
+static void
+login_key(const struct throttle *t, const char *login, uint8_t out[THROTTLE_KEY_LEN])
+{
+	digest(t, 'l', login, strlen(login), out);
+}
+
+/* user_key - an account's count: the address lower-cased; a bare name
+ * is a Unix login, counted with the addresses that lead to it. */
+static void
+user_key(const struct throttle *t, const char *user, uint8_t out[THROTTLE_KEY_LEN])
+{
+	char *low;
+
+	if (strchr(user, '@') == NULL) {
+		login_key(t, user, out);
+		return;
+	}
+	low = str_lower(xstrdup(user));
+	digest(t, 'u', low, strlen(low), out);
+	free(low);
+}
+
 static size_t
-home(const struct throttle *t, const uint8_t *key)
+home(const struct table *tab, const uint8_t *key)
 {
 	uint64_t h;
 
 	memcpy(&h, key, sizeof(h));
-	return (size_t)h & t->mask;
+	return (size_t)h & tab->mask;
 }
 
 static struct slot *
-lookup(struct throttle *t, const uint8_t *key)
+lookup(struct table *tab, const uint8_t *key)
 {
-	size_t h = home(t, key);
+	size_t h = home(tab, key);
 
 	for (size_t i = 0; i < PROBE; i++) {
-		struct slot *s = &t->slots[(h + i) & t->mask];
+		struct slot *s = &tab->slots[(h + i) & tab->mask];
 		if (s->used && memcmp(s->key, key, THROTTLE_KEY_LEN) == 0)
 			return s;
 	}
 	return NULL;
 }
 
+/* victim - the slot a new key takes: a free or expired one, else the
+ * lowest count, the oldest of equal ones; never keep. */
+static struct slot *
+victim(struct table *tab, const uint8_t *key, uint64_t now, uint64_t window, const struct slot *keep)
+{
+	size_t h = home(tab, key);
+	struct slot *v = NULL;
+
+	for (size_t i = 0; i < PROBE; i++) {
+		struct slot *c = &tab->slots[(h + i) & tab->mask];
+		if (c == keep)
+			continue;
+		if (!c->used || now - c->first >= window)
+			return c;
+		if (v == NULL || c->count < v->count || (c->count == v->count && c->first < v->first))
+			v = c;
+	}
+	return v;
+}
+
 /* get - key's entry, made if missing (never evicting keep), with its
  * window restarted if it has passed. */
 static struct slot *
-get(struct throttle *t, const uint8_t *key, uint64_t now, uint64_t window, const struct slot *keep)
+get(struct table *tab, const uint8_t *key, uint64_t now, uint64_t window, const struct slot *keep)
 {
-	struct slot *s = lookup(t, key), *victim = NULL;
-	size_t h = home(t, key);
+	struct slot *s = lookup(tab, key);
 
-	for (size_t i = 0; s == NULL && i < PROBE; i++) {
-		struct slot *c = &t->slots[(h + i) & t->mask];
-		if (c == keep)
-			continue;
-		if (!c->used || now - c->first >= window) {
-			victim = c;
-			break;
-		}
-		if (victim == NULL || c->first < victim->first)
-			victim = c;
-	}
 	if (s == NULL) {
-		s = victim;
+		s = victim(tab, key, now, window, keep);
 		memcpy(s->key, key, THROTTLE_KEY_LEN);
 		s->used = 1;
 		s->count = 0;
@@ -161,31 +217,73 @@ get(struct throttle *t, const uint8_t *key, uint64_t now, uint64_t window, const
 	return s;
 }
 
-static void
-user_key(const struct throttle *t, const char *user, uint8_t out[THROTTLE_KEY_LEN])
+/* current - key's count now (0 past its window). */
+static uint32_t
+current(struct throttle *t, const uint8_t *key, uint64_t now, uint64_t window)
 {
-	char *low = str_lower(xstrdup(user));
+	struct slot *s = lookup(&t->counts, key);
 
-	digest(t, 'u', low, out);
-	free(low);
+	return s && now - s->first < window ? s->count : 0;
+}
+
+/* pair_key - the known-table key of (network, account). */
+static void
+pair_key(const struct throttle *t, const uint8_t *net, const uint8_t *acct, uint8_t out[THROTTLE_KEY_LEN])
+{
+	uint8_t both[2 * THROTTLE_KEY_LEN];
+
+	memcpy(both, net, THROTTLE_KEY_LEN);
+	memcpy(both + THROTTLE_KEY_LEN, acct, THROTTLE_KEY_LEN);
+	digest(t, 'k', both, sizeof(both), out);
+}
+
+static int
+known(struct throttle *t, const uint8_t *net, const uint8_t *acct, const struct throttle_limits *lim,
+    uint64_t now)
+{
+	uint8_t k[THROTTLE_KEY_LEN];
+	struct slot *s;
+
+	pair_key(t, net, acct, k);
+	s = lookup(&t->known, k);
+	return s && now - s->first < lim->known_ms;
+}
+
+/* over - the verdict for the network net and the account acct. */
+static enum throttle_verdict
+over(struct throttle *t, const uint8_t *net, const uint8_t *acct, const struct throttle_limits *lim,
+    uint64_t now)
+{
+	if (current(t, net, now, lim->window_ms) >= (uint32_t)lim->max_addr)
+		return THROTTLE_ADDR;
+	if (current(t, acct, now, lim->window_ms) >= (uint32_t)lim->max_user && !known(t, net, acct, lim, now))
+		return THROTTLE_USER;
+	return THROTTLE_OK;
+}
+
+/* take_back - one attempt less on key, if its window is still first. */
+static void
+take_back(struct throttle *t, const uint8_t *key, uint64_t first)
+{
+	struct slot *s = lookup(&t->counts, key);
+
+	if (s && s->first == first && s->count > 0)
+		s->count--;
 }
 
 enum throttle_verdict
 throttle_begin(struct throttle *t, const char *ip, const char *user,
     const struct throttle_limits *lim, uint64_t now_ms, struct throttle_ticket *tk_r)
 {
-	char net[INET6_ADDRSTRLEN + 8];
+	enum throttle_verdict v;
 	struct slot *a, *u;
 
-	throttle_addr_key(ip, net, sizeof(net));
-	digest(t, 'a', net, tk_r->key[0]);
+	net_key(t, ip, tk_r->key[0]);
 	user_key(t, user, tk_r->key[1]);
-	a = get(t, tk_r->key[0], now_ms, lim->window_ms, NULL);
-	u = get(t, tk_r->key[1], now_ms, lim->window_ms, a);
-	if (a->count >= (uint32_t)lim->max_addr)
-		return THROTTLE_ADDR;
-	if (u->count >= (uint32_t)lim->max_user)
-		return THROTTLE_USER;
+	if ((v = over(t, tk_r->key[0], tk_r->key[1], lim, now_ms)) != THROTTLE_OK)
+		return v;
+	a = get(&t->counts, tk_r->key[0], now_ms, lim->window_ms, lookup(&t->counts, tk_r->key[1]));
+	u = get(&t->counts, tk_r->key[1], now_ms, lim->window_ms, a);
 	a->count++;
 	u->count++;
 	tk_r->first[0] = a->first;
@@ -193,32 +291,62 @@ throttle_begin(struct throttle *t, const char *ip, const char *user,
 	return THROTTLE_OK;
 }
 
-void
-throttle_end(struct throttle *t, const struct throttle_ticket *tk, int failed)
+enum throttle_verdict
+throttle_login(struct throttle *t, struct throttle_ticket *tk, const char *login,
+    const struct throttle_limits *lim, uint64_t now_ms)
 {
-	if (failed)
-		return;
-	for (int i = 0; i < 2; i++) {
-		struct slot *s = lookup(t, tk->key[i]);
-		/* the same window, not a new entry or a restarted count */
-		if (s && s->first == tk->first[i] && s->count > 0)
-			s->count--;
+	uint8_t key[THROTTLE_KEY_LEN];
+	struct slot *u;
+
+	login_key(t, login, key);
+	take_back(t, tk->key[1], tk->first[1]);
+	if (current(t, key, now_ms, lim->window_ms) >= (uint32_t)lim->max_user &&
+	    !known(t, tk->key[0], key, lim, now_ms)) {
+		take_back(t, tk->key[0], tk->first[0]);
+		return THROTTLE_USER;
 	}
+	u = get(&t->counts, key, now_ms, lim->window_ms, lookup(&t->counts, tk->key[0]));
+	u->count++;
+	memcpy(tk->key[1], key, THROTTLE_KEY_LEN);
+	tk->first[1] = u->first;
+	return THROTTLE_OK;
+}
+
+/* remember - the account logged in from the network: a known pair, its
+ * time refreshed.  No window applies (UINT64_MAX): the oldest pair goes
+ * when its slots are full. */
+static void
+remember(struct throttle *t, const struct throttle_ticket *tk, uint64_t now)
+{
+	uint8_t k[THROTTLE_KEY_LEN];
+	struct slot *s;
+
+	pair_key(t, tk->key[0], tk->key[1], k);
+	s = get(&t->known, k, now, UINT64_MAX, NULL);
+	s->first = now;
+}
+
+void
+throttle_end(struct throttle *t, const struct throttle_ticket *tk, enum throttle_outcome how,
+    uint64_t now_ms)
+{
+	if (how == THROTTLE_FAILED)
+		return;
+	/* the same window, not a new entry or a restarted count */
+	take_back(t, tk->key[0], tk->first[0]);
+	take_back(t, tk->key[1], tk->first[1]);
+	if (how == THROTTLE_SUCCEEDED)
+		remember(t, tk, now_ms);
 }
 
 void
 throttle_count(struct throttle *t, const char *ip, const char *user, uint64_t now_ms,
     uint64_t window_ms, int *addr_r, int *user_r)
 {
-	char net[INET6_ADDRSTRLEN + 8];
 	uint8_t key[THROTTLE_KEY_LEN];
-	struct slot *s;
 
-	throttle_addr_key(ip, net, sizeof(net));
-	digest(t, 'a', net, key);
-	s = lookup(t, key);
-	*addr_r = s && now_ms - s->first < window_ms ? (int)s->count : 0;
+	net_key(t, ip, key);
+	*addr_r = (int)current(t, key, now_ms, window_ms);
 	user_key(t, user, key);
-	s = lookup(t, key);
-	*user_r = s && now_ms - s->first < window_ms ? (int)s->count : 0;
+	*user_r = (int)current(t, key, now_ms, window_ms);
 }

@@ -18,5 +18,10 @@ void net_local_addr(int fd, char *out, size_t outsz, int *port_r);
  * in list (space or comma separated, "192.168.0.0/16 ::1/128 10.1.2.3"). */
 int net_cidr_match(const char *list, const char *ip);
 int net_cidr_valid(const char *cidr);
+/* net_peer_closed - recv() on fd returned 0: 1 if the peer closed or shut
+ * down its end, 0 if it sent a zero-length datagram (SOCK_SEQPACKET,
+ * SOCK_DGRAM), which recv() reports the same way but which ends nothing
+ * (the datagram is consumed: reading on does not spin). */
+int net_peer_closed(int fd);
 
 #endif

@@ -101,6 +101,14 @@ session_reply_later(struct session *s, uint64_t ms, const char *text)
 	ev_timer_add(s->svc->loop, &s->delay_timer, ms);
 }
 
+void
+session_reply_at(struct session *s, uint64_t deadline_ms, const char *text)
+{
+	uint64_t now = ev_clock_ms();
+
+	session_reply_later(s, deadline_ms > now ? deadline_ms - now : 0, text);
+}
+
 static void
 session_delay_done(void *arg)
 {

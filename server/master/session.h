@@ -185,6 +185,10 @@ void session_vreply(struct session *s, const char *fmt, va_list ap) __attribute_
  * commands resume (the failed-login delay).  Set the protocol state the
  * session returns to before calling it. */
 void session_reply_later(struct session *s, uint64_t ms, const char *text);
+/* session_reply_at - the same, sent at deadline_ms (ev_clock_ms(); at
+ * once if past): the failed-login delay timed from when the request left
+ * for authd, so how long the check took does not show. */
+void session_reply_at(struct session *s, uint64_t deadline_ms, const char *text);
 
 /* session_process - take the buffered input the protocol wants now (call
  * it after the protocol's state changed from outside the I/O handling). */

@@ -3,9 +3,17 @@
  * listeners, only under TLS (or on a listener the admin marked plaintext_ok).
  *
  * The password check runs in authd; reading is paused meanwhile.  A failed
- * login is answered after auth_fail_delay_ms; one that authd's throttle
- * refused (too many failures from the client's network or for the
- * account, counted over every service) gets 454 at once.
+ * login is answered auth_fail_delay_ms after the request left for authd
+ * (not after its answer: how long the check took must not show); one that
+ * authd's throttle refused (too many failures from the client's network
+ * or for the account, counted over every service) gets 454 at once.  An
+ * empty user name or password is refused at once without asking authd:
+ * no account has one.  Failed and throttled logins count towards the
+ * session's error cap (session_count_error), so a client hammering a
+ * throttled account is disconnected.
+ *
+ * The credentials are wiped from the command line (in the input buffer)
+ * as soon as SASL has them, so they do not linger in memory.
  */
 #include "smtp.h"
 #include "log.h"
@@ -21,48 +29,64 @@ smtp_auth_allowed(struct smtp_session *s)
 	    (s->base.tls || s->base.peer.plaintext_ok);
 }
 
+/* commands - take commands again after an answer from authd. */
 static void
-auth_done(void *arg, int result, const char *user)
+commands(struct smtp_session *s)
+{
+	s->state = SMTP_S_READY;
+	if (session_closing(&s->base))
+		return;		/* too many errors */
+	io_resume_read(s->base.io);
+	smtp_process(s);
+}
+
+static void
+auth_done(void *arg, int result, const char *user, uint64_t sent_ms)
 {
 	struct smtp_session *s = arg;
-	struct db *db = s->d->svc.db;
+	uint64_t delay = (uint64_t)db_setting_int(s->d->svc.db, ST_AUTH_FAIL_DELAY_MS);
 
 	s->auth_req = 0;
 	if (session_closing(&s->base))
 		return;
-	if (result == AUTH_OK) {
+	switch (result) {
+	case AUTH_OK:
 		free(s->auth_user);
 		s->auth_user = xstrdup(user);
-		s->state = SMTP_S_READY;
 		log_info("%016llx smtp auth address=%s user=%s result=ok", (unsigned long long)s->base.id, s->base.peer.ip, user);
 		smtp_reply(s, "235 2.7.0 Authentication successful");
-		io_resume_read(s->base.io);
-		smtp_process(s);
-		return;
-	}
-	if (result == AUTH_TEMPFAIL || result == AUTH_THROTTLED) {
-		int thr = result == AUTH_THROTTLED;
-		if (thr)
-			log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->base.id, s->base.peer.ip);
-		else
-			log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);
+		break;
+	case AUTH_THROTTLED:
+		log_info("%016llx smtp auth address=%s result=throttled", (unsigned long long)s->base.id, s->base.peer.ip);
+		smtp_reply(s, "454 4.7.0 Too many failed logins, try again later");
+		smtp_count_error(s);
+		break;
+	case AUTH_FAIL:
+		log_info("%016llx smtp auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
 		s->state = SMTP_S_READY;
-		smtp_reply(s, thr ? "454 4.7.0 Too many failed logins, try again later"
-		    : "454 4.7.0 Temporary authentication failure");
-		io_resume_read(s->base.io);
-		smtp_process(s);
+		smtp_count_error(s);
+		if (!session_closing(&s->base))
+			session_reply_at(&s->base, sent_ms + delay, "535 5.7.8 Authentication credentials invalid");
 		return;
+	default:
+		log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);
+		smtp_reply(s, "454 4.7.0 Temporary authentication failure");
+		break;
 	}
-	log_info("%016llx smtp auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
-	s->base.errors++;
-	s->state = SMTP_S_READY;
-	session_reply_later(&s->base, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS),
-	    "535 5.7.8 Authentication credentials invalid");
+	commands(s);
 }
 
 static void
 auth_check(struct smtp_session *s, const char *user, const char *pass)
 {
+	if (user[0] == '\0' || pass[0] == '\0') {
+		log_info("%016llx smtp auth address=%s result=failed reason=empty", (unsigned long long)s->base.id,
+		    s->base.peer.ip);
+		s->state = SMTP_S_READY;
+		smtp_reply(s, "535 5.7.8 Authentication credentials invalid");
+		smtp_count_error(s);
+		return;
+	}
 	s->state = SMTP_S_AUTH;
 	io_pause_read(s->base.io);
 	s->auth_req = auth_client_request(s->d->svc.auth, s->base.peer.ip, user, pass, auth_done, s);
@@ -98,12 +122,12 @@ sasl_result(struct smtp_session *s, enum sasl_result r)
 }
 
 void
-smtp_cmd_auth(struct smtp_session *s, const char *arg)
+smtp_cmd_auth(struct smtp_session *s, char *arg)
 {
 	char mech[32];
-	const char *sp = strchr(arg, ' ');
+	char *sp = strchr(arg, ' ');
 	size_t ml = sp ? (size_t)(sp - arg) : strlen(arg);
-	const char *initial = sp && sp[1] ? sp + 1 : NULL;
+	char *initial = sp && sp[1] ? sp + 1 : NULL;
 
 	if (ml == 0 || ml >= sizeof(mech)) {
 		smtp_reply(s, "501 5.5.4 Syntax: AUTH mechanism [initial-response]");
@@ -112,6 +136,8 @@ smtp_cmd_auth(struct smtp_session *s, const char *arg)
 	memcpy(mech, arg, ml);
 	mech[ml] = '\0';
 	sasl_result(s, sasl_start(&s->sasl, mech, initial));
+	if (initial != NULL)
+		explicit_bzero(initial, strlen(initial));
 }
 
 /* smtp_auth_line - a SASL continuation line. */

@@ -114,7 +114,7 @@ static inline void smtp_session_close(struct smtp_session *s) { session_close(&s
 static inline void smtp_count_error(struct smtp_session *s) { session_count_error(&s->base); }
 
 /* smtp-auth.c */
-void smtp_cmd_auth(struct smtp_session *s, const char *arg);
+void smtp_cmd_auth(struct smtp_session *s, char *arg);
 void smtp_auth_line(struct smtp_session *s, char *line);
 int smtp_auth_allowed(struct smtp_session *s);
 

@@ -6,8 +6,13 @@ addresses to look like different hosts.  The /64 grouping of IPv6 clients
 cannot be shown on loopback (only ::1): tests/unit/test-throttle.c has it.
 """
 
+import os
+import pwd
 import socket
+import subprocess
 import time
+
+import pytest
 
 from conftest import ALICE, ALICE_PW, BOB, BOB_PW, populate
 
@@ -109,3 +114,83 @@ def test_smtp_and_pop3_share_the_count(onebox_factory):
     assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.21").code == 235
     assert smtp_login(ob, BOB, BOB_PW, source="127.0.0.21").code == 235
     ob.wait_log(r"result=throttled reason=address")
+
+
+def test_cli_limit_change_applies_at_next_attempt(onebox_factory):
+    """authd drops its settings cache at each request: a limit raised with
+    the CLI lets the very next attempt through."""
+    ob = make(onebox_factory, auth_max_failures="2", auth_max_failures_per_user="100")
+    for i in range(2):
+        assert smtp_login(ob, ALICE, "wrong%d" % i, source="127.0.0.30").code == 535
+    assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.30").code == 454
+    ob.set("auth_max_failures", "10")
+    r = smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.30")
+    assert r.code == 235, "authd must see the new auth_max_failures at once: %s" % r
+
+
+def test_disabled_user_applies_at_next_attempt(onebox_factory):
+    ob = make(onebox_factory)
+    assert smtp_login(ob, BOB, BOB_PW).code == 235
+    ob.cli("user", "disable", BOB)
+    assert smtp_login(ob, BOB, BOB_PW).code == 535
+
+
+def test_known_network_exempt_from_account_limit(onebox_factory):
+    """The office (where alice logged in before) is not locked out by
+    somebody guessing her password elsewhere; elsewhere is."""
+    ob = make(onebox_factory, auth_max_failures="3", auth_max_failures_per_user="3")
+    assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.40").code == 235
+    for i in range(3):
+        assert smtp_login(ob, ALICE, "guess%d" % i, source="127.0.0.%d" % (41 + i)).code == 535
+    r = smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.50")
+    assert r.code == 454 and r.lines[0].startswith(THROTTLED), r
+    r = smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.40")
+    assert r.code == 235, "a known network must be exempt from the account limit: %s" % r
+    assert pop3_login(ob, ALICE, ALICE_PW, source="127.0.0.40").startswith("+OK")
+    # the network's own limit still applies to it
+    for i in range(3):
+        assert smtp_login(ob, ALICE, "typo%d" % i, source="127.0.0.40").code == 535
+    assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.40").code == 454
+
+
+def test_impossible_names_not_counted(onebox_factory):
+    """A name that cannot be an account (no domain) is refused without a
+    password check and counts nothing: it cannot throttle the address."""
+    ob = make(onebox_factory, auth_max_failures="3")
+    for i in range(6):
+        assert smtp_login(ob, "nodomain%d" % i, "pw", source="127.0.0.60").code == 535
+    assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.60").code == 235
+    ob.wait_log(r"result=failed reason=malformed")
+
+
+def unix_user(name, password):
+    subprocess.run(["userdel", name], capture_output=True)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    subprocess.run(["chpasswd"], input="%s:%s\n" % (name, password), text=True, check=True)
+    return pwd.getpwnam(name).pw_uid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a Unix account needs root")
+def test_unix_login_one_count_for_every_domain(onebox_factory):
+    """A Unix account reachable through two system domains has one count:
+    guessing through the second address does not get a fresh budget."""
+    name = "obth%d" % (os.getpid() % 100000)
+    password = "Unix-pw-%d" % os.getpid()
+    unix_user(name, password)
+    try:
+        ob = make(onebox_factory, auth_max_failures="100", auth_max_failures_per_user="3")
+        for d in ("sys1.test", "sys2.test"):
+            ob.cli("domain", "add", d, "--system")
+            ob.cli("user", "add", "%s@%s" % (name, d), input="")
+        one, two = "%s@sys1.test" % name, "%s@sys2.test" % name
+        assert smtp_login(ob, one, "wrong1", source="127.0.0.70").code == 535
+        assert smtp_login(ob, one, "wrong2", source="127.0.0.71").code == 535
+        assert smtp_login(ob, two, "wrong3", source="127.0.0.72").code == 535
+        r = smtp_login(ob, two, password, source="127.0.0.73")
+        assert r.code == 454 and r.lines[0].startswith(THROTTLED), \
+            "three failures on the Unix account through two domains must throttle it: %s" % r
+        ob.wait_log(r"user=<%s> result=throttled reason=account" % two)
+        # another account is not affected
+        assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.73").code == 235
+    finally:
+        subprocess.run(["userdel", name], capture_output=True)

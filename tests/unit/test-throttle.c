@@ -2,7 +2,8 @@
  * test-throttle - authd's login throttle (server/auth/throttle.c): the
  * network an address is counted under, counting at the start of an
  * attempt, taking back what did not fail, the per-account limit, the
- * window, and the bounded table.
+ * window, the bounded table (refused attempts make no entry, the lowest
+ * count is evicted), one count per Unix login, and known networks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,18 +46,28 @@ test_addr_key(void **state)
 	}
 }
 
-static const struct throttle_limits lim = { 3, 5, 60000 };
+#define DAY_MS (24 * 3600 * 1000ull)
 
-/* attempt - one attempt that ends failed or not; returns the verdict */
+static const struct throttle_limits lim = { 3, 5, 60000, 30 * DAY_MS };
+
+/* attempt_with - one attempt under l that ends failed or not (a good
+ * login); returns the verdict */
+static enum throttle_verdict
+attempt_with(struct throttle *t, const struct throttle_limits *l, const char *ip, const char *user,
+    uint64_t now, int failed)
+{
+	struct throttle_ticket tk;
+	enum throttle_verdict v = throttle_begin(t, ip, user, l, now, &tk);
+
+	if (v == THROTTLE_OK)
+		throttle_end(t, &tk, failed ? THROTTLE_FAILED : THROTTLE_SUCCEEDED, now);
+	return v;
+}
+
 static enum throttle_verdict
 attempt(struct throttle *t, const char *ip, const char *user, uint64_t now, int failed)
 {
-	struct throttle_ticket tk;
-	enum throttle_verdict v = throttle_begin(t, ip, user, &lim, now, &tk);
-
-	if (v == THROTTLE_OK)
-		throttle_end(t, &tk, failed);
-	return v;
+	return attempt_with(t, &lim, ip, user, now, failed);
 }
 
 static void
@@ -103,7 +114,7 @@ test_parallel_reservations(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[i]), THROTTLE_OK);
 	assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[3]), THROTTLE_ADDR);
-	throttle_end(t, &tk[0], 0);	/* one succeeded: room again */
+	throttle_end(t, &tk[0], THROTTLE_UNDECIDED, 5);	/* a tempfail: room again */
 	assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[3]), THROTTLE_OK);
 	throttle_free(&t);
 }
@@ -144,6 +155,123 @@ test_bounded_eviction(void **state)
 	throttle_free(&t);
 }
 
+static void
+test_refused_makes_no_entry(void **state)
+{
+	struct throttle *t = throttle_new(8);	/* every key shares the 8 slots */
+	char ip[32], user[32];
+	int a, u;
+
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(attempt(t, "192.0.2.66", "x@y", 1, 1), THROTTLE_OK);
+	for (int i = 0; i < 3; i++) {	/* the table is full now */
+		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+		snprintf(user, sizeof(user), "v%d@y", i);
+		assert_int_equal(attempt(t, ip, user, 2 + (uint64_t)i, 1), THROTTLE_OK);
+	}
+	/* refused attempts with ever new names must not push the others out */
+	for (int i = 0; i < 100; i++) {
+		snprintf(user, sizeof(user), "spray%d@y", i);
+		assert_int_equal(attempt(t, "192.0.2.66", user, 10, 1), THROTTLE_ADDR);
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+		snprintf(user, sizeof(user), "v%d@y", i);
+		throttle_count(t, ip, user, 10, 60000, &a, &u);
+		if (a != 1 || u != 1)
+			fail_msg("%s / %s: counts %d / %d after refused attempts, want 1 / 1", ip, user, a, u);
+	}
+	throttle_free(&t);
+}
+
+static void
+test_evicts_lowest_count(void **state)
+{
+	static const struct throttle_limits wide = { 1000, 5, 60000, 0 };
+	struct throttle *t = throttle_new(8);
+	char ip[32], user[32];
+	int a, u;
+
+	for (int i = 0; i < 4; i++)	/* the oldest entries, near the limit */
+		assert_int_equal(attempt_with(t, &wide, "10.1.0.1", "alice@x", 1, 1), THROTTLE_OK);
+	for (int i = 0; i < 100; i++) {	/* a spray of new addresses and names */
+		snprintf(ip, sizeof(ip), "203.0.113.%d", i + 1);
+		snprintf(user, sizeof(user), "s%d@x", i);
+		assert_int_equal(attempt_with(t, &wide, ip, user, 2 + (uint64_t)i, 1), THROTTLE_OK);
+	}
+	throttle_count(t, "10.1.0.1", "alice@x", 200, 60000, &a, &u);
+	assert_int_equal(a, 4);
+	assert_int_equal(u, 4);
+	assert_int_equal(attempt_with(t, &wide, "198.51.100.1", "alice@x", 200, 1), THROTTLE_OK);
+	assert_int_equal(attempt_with(t, &wide, "198.51.100.2", "alice@x", 200, 1), THROTTLE_USER);
+	throttle_free(&t);
+}
+
+/* login_attempt - an attempt for user that authd finds is the Unix login
+ * login; returns the first refusal or THROTTLE_OK. */
+static enum throttle_verdict
+login_attempt(struct throttle *t, const char *ip, const char *user, const char *login, int failed)
+{
+	struct throttle_ticket tk;
+	enum throttle_verdict v = throttle_begin(t, ip, user, &lim, 9, &tk);
+
+	if (v != THROTTLE_OK)
+		return v;
+	if ((v = throttle_login(t, &tk, login, &lim, 9)) == THROTTLE_OK)
+		throttle_end(t, &tk, failed ? THROTTLE_FAILED : THROTTLE_SUCCEEDED, 9);
+	return v;
+}
+
+static void
+test_unix_login_shared(void **state)
+{
+	struct throttle *t = throttle_new(1024);
+	char ip[32];
+	int a, u;
+
+	for (int i = 0; i < 5; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
+		assert_int_equal(login_attempt(t, ip, i % 2 ? "alice@one.test" : "alice@two.test", "alice", 1),
+		    THROTTLE_OK);
+	}
+	/* a third address of the same Unix account: refused, nothing kept */
+	assert_int_equal(login_attempt(t, "203.0.113.9", "alice@three.test", "alice", 0), THROTTLE_USER);
+	throttle_count(t, "203.0.113.9", "alice@three.test", 9, 60000, &a, &u);
+	assert_int_equal(a, 0);
+	assert_int_equal(u, 0);
+	/* the bare login is the same count */
+	assert_int_equal(attempt(t, "203.0.113.9", "alice", 9, 0), THROTTLE_USER);
+	throttle_count(t, "203.0.113.9", "alice", 9, 60000, &a, &u);
+	assert_int_equal(u, 5);
+	assert_int_equal(login_attempt(t, "203.0.113.9", "bob@one.test", "bob", 0), THROTTLE_OK);
+	throttle_free(&t);
+}
+
+static void
+test_known_network_exempt(void **state)
+{
+	static const struct throttle_limits l = { 3, 3, 10000, 5000 };
+	struct throttle *t = throttle_new(1024);
+	char ip[32];
+
+	assert_int_equal(attempt_with(t, &l, "192.0.2.10", "carol@x", 1, 0), THROTTLE_OK);
+	assert_int_equal(attempt_with(t, &l, "192.0.2.20", "carol@x", 1, 0), THROTTLE_OK);
+	for (int i = 0; i < 3; i++) {	/* somebody elsewhere guesses */
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i + 1);
+		assert_int_equal(attempt_with(t, &l, ip, "carol@x", 2, 1), THROTTLE_OK);
+	}
+	assert_int_equal(attempt_with(t, &l, "198.51.100.9", "carol@x", 3, 0), THROTTLE_USER);
+	/* the owner's network is still let in, ... */
+	assert_int_equal(attempt_with(t, &l, "192.0.2.10", "carol@x", 3, 0), THROTTLE_OK);
+	/* ... under its own network's limit */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(attempt_with(t, &l, "192.0.2.10", "carol@x", 4, 1), THROTTLE_OK);
+	assert_int_equal(attempt_with(t, &l, "192.0.2.10", "carol@x", 4, 0), THROTTLE_ADDR);
+	/* known for known_ms after the last good login from it only */
+	assert_int_equal(attempt_with(t, &l, "192.0.2.20", "carol@x", 5001, 0), THROTTLE_USER);
+	throttle_free(&t);
+}
+
 int
 main(void)
 {
@@ -154,6 +282,10 @@ main(void)
 		cmocka_unit_test(test_parallel_reservations),
 		cmocka_unit_test(test_per_account),
 		cmocka_unit_test(test_bounded_eviction),
+		cmocka_unit_test(test_refused_makes_no_entry),
+		cmocka_unit_test(test_evicts_lowest_count),
+		cmocka_unit_test(test_unix_login_shared),
+		cmocka_unit_test(test_known_network_exempt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
