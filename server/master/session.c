@@ -207,8 +207,9 @@ take_line(struct session *s)
 	return 1;
 }
 
-void
-session_process(struct session *s)
+/* take_input - run what the buffered input allows now. */
+static void
+take_input(struct session *s)
 {
 	while (s->io && !s->io->dead && s->phase == SESSION_OPEN) {
 		if (s->producer || ev_timer_pending(&s->delay_timer))
@@ -231,6 +232,17 @@ session_process(struct session *s)
 			break;
 		}
 	}
+}
+
+void
+session_process(struct session *s)
+{
+	take_input(s);
+	/* io stops reading while its buffer is full; bytes taken here (a
+	 * counted read or a stream whose consumer caught up, called from
+	 * outside the I/O handling) made room that io cannot see */
+	if (s->io && !s->io->dead)
+		io_rearm(s->io);
 }
 
 /* ---- streamed answers ---- */

@@ -316,6 +316,52 @@ test_counted_slow_consumer(void **state)
 	finish(t, fd, &freed);
 }
 
+/* push - send what the socket takes of in, pumping the loop between tries. */
+static void
+push(int fd, struct buf *in, int rounds)
+{
+	for (int i = 0; i < rounds && buf_unread(in); i++) {
+		ssize_t w = send(fd, buf_rptr(in), buf_unread(in), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0)
+			buf_consume(in, (size_t)w);
+		else
+			assert_true(errno == EAGAIN);
+		pump(1);
+	}
+}
+
+/* A consumer that stalled while the input buffer filled up, then took
+ * everything when called from outside the I/O handling: reading must
+ * start again (io stops reading while its buffer is full, and nothing
+ * but the session knows that room was made). */
+static void
+test_counted_stalled_consumer_resumes(void **state)
+{
+	size_t n = 1024 * 1024;
+	int fd, freed;
+	struct toy *t = toy_start(&fd, &freed, 0);
+	struct buf in = BUF_INIT;
+
+	buf_printf(&in, "LIT %zu\r\n", n);
+	for (size_t i = 0; i < n; i++)
+		buf_addc(&in, (char)('a' + i % 26));
+	buf_add(&in, "END\r\n", 5);
+	t->full = 1;
+	push(fd, &in, 50);
+	assert_true(buf_unread(&in) > 0);	/* the server stopped reading */
+	assert_int_equal(t->literal.len, 0);
+	t->full = 0;
+	session_process(&t->base);		/* the consumer has room again */
+	push(fd, &in, 2000);
+	pump(20);
+	assert_int_equal(buf_unread(&in), 0);
+	assert_int_equal(t->literal.len, n);
+	assert_int_equal(t->literals_done, 1);
+	assert_memory_equal(t->lines.data, "END\n", 4);
+	buf_free(&in);
+	finish(t, fd, &freed);
+}
+
 static void
 test_client_that_does_not_read(void **state)
 {
@@ -438,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_counted_byte_by_byte),
 		cmocka_unit_test(test_counted_bulk_is_not_buffered_whole),
 		cmocka_unit_test(test_counted_slow_consumer),
+		cmocka_unit_test(test_counted_stalled_consumer_resumes),
 		cmocka_unit_test(test_client_that_does_not_read),
 		cmocka_unit_test(test_over_long_line),
 		cmocka_unit_test(test_stream_bounded),
