@@ -536,8 +536,11 @@ smtp_release(struct session *b)
 {
 	struct smtp_session *s = smtp_of(b);
 
-	if (s->state == SMTP_S_COMMIT && !s->gone) {
-		/* the commit thread still owns files of this session */
+	if (s->state == SMTP_S_COMMIT) {
+		/* the commit thread still owns files of this session: however
+		 * many times it is closed (the client left, then the shutdown
+		 * deadline cut every session), it is freed only by
+		 * delivery_done, which leaves this state first */
 		s->gone = 1;
 		return 1;
 	}
