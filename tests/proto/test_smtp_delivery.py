@@ -393,6 +393,20 @@ def test_disabled_user(onebox):
     assert r.code == 250
 
 
+def test_alias_skipped_members_logged(onebox):
+    """Members an alias expansion leaves out (a disabled user, a deleted
+    one) are logged: one line per resolution, with the counts."""
+    onebox.add_user("carol@local.test", "carol-pw-1234")
+    onebox.cli("alias", "add", "crew@local.test", ALICE, BOB, "carol@local.test")
+    onebox.cli("user", "disable", BOB)
+    onebox.cli("user", "del", "carol@local.test")
+    start = len(onebox.log())
+    r, _ = onebox.send("a@example.org", "crew@local.test")
+    assert r.code == 250, r
+    onebox.wait_log(r"resolve address=<crew@local\.test> skipped=2 disabled=1 unknown=1 loop=0", start=start)
+    assert len(re.findall(r"resolve address=<crew@", onebox.log()[start:])) == 1
+
+
 def test_quota(onebox):
     body = ("q" * 76 + "\n") * 800             # ~62 KB
     for i in range(2):
