@@ -208,19 +208,6 @@ deliver_fail(struct smtp_session *s, const char *reply)
 	s->state = SMTP_S_READY;
 }
 
-/* over_quota_now - the first local recipient the message would overfill, or NULL. */
-static const struct envelope_rcpt *
-over_quota_now(struct smtp_session *s, const struct envelope *env)
-{
-	for (size_t i = 0; i < env->nrcpts; i++) {
-		const struct envelope_rcpt *r = &env->rcpts[i];
-		if (r->route.kind == ROUTE_LOCAL &&
-		    local_over_quota(s->d->svc.conf->data_dir, r->final, r->route.quota, env->size))
-			return &env->rcpts[i];
-	}
-	return NULL;
-}
-
 /* bare_line_ends_refused - 1 (logged) when the data held a bare CR or LF
  * and smtp_bare_line_ends says reject: such a message may read differently
  * to each program that handles it (SMTP smuggling, header confusion). */
@@ -260,7 +247,7 @@ smtp_deliver(struct smtp_session *s)
 	d = xcalloc(1, sizeof(*d));
 	s->dlv = d;
 	build_envelope(s, &d->env);
-	if ((full = over_quota_now(s, &d->env)) != NULL) {
+	if ((full = local_over_quota_env(s->d->svc.conf->data_dir, &d->env)) != NULL) {
 		log_info("%016llx smtp id=%s to=<%s> status=rejected reason=\"over quota\"",
 		    (unsigned long long)s->base.id, s->qid, full->final);
 		delivery_free(s);

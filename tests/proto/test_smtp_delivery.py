@@ -424,6 +424,29 @@ def test_quota(onebox):
     assert onebox.send("a@example.org", BOB)[0].code == 250
 
 
+def test_quota_counts_trace_lines_and_mailboxes_once(onebox):
+    """The quota check at the final dot counts the file as stored (the
+    Return-Path/Delivered-To lines onebox adds in front), and a mailbox
+    reached twice in one transaction (directly and through an alias) once:
+    it gets one file."""
+    msg = make_message(to=BOB, body="x" * 4000 + "\n")
+    assert onebox.send("a@example.org", BOB, msg)[0].code == 250
+    (path,) = onebox.message_files(BOB)
+    stored = os.path.getsize(path)
+    trace = len(b"Return-Path: <a@example.org>\nDelivered-To: %s\n" % BOB.encode())
+    # room for one more spool copy, but not for the lines in front of it
+    onebox.cli("user", "quota", BOB, str(2 * stored - trace // 2))
+    r, _ = onebox.send("a@example.org", BOB, msg)
+    assert r.code == 452 and r.enhanced == "4.2.2", r
+    assert len(onebox.messages(BOB)) == 1
+    # room for exactly one more file: bob twice in one transaction is one file
+    onebox.cli("user", "quota", BOB, str(2 * stored))
+    onebox.cli("alias", "add", "bobby@local.test", BOB)
+    r, _ = onebox.send("a@example.org", [BOB, "bobby@local.test"], msg)
+    assert r.code == 250, r
+    assert len(onebox.messages(BOB)) == 2
+
+
 def test_quota_checked_at_data(onebox):
     """Under quota at RCPT, over it with this message: refused after DATA (4.2.2/5.2.2) or accepted."""
     onebox.cli("user", "quota", BOB, "100K")
