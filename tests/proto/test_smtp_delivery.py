@@ -121,6 +121,26 @@ def test_smtputf8_alias(onebox):
     assert re.search(rb"with UTF8SMTPS?A?\b|with ESMTP", hdrs[2] + b" ".join(hdrs[3:6]))
 
 
+def test_idn_domain_stored_and_delivered_as_a_labels(onebox):
+    """The CLI stores an international domain as A-labels; a recipient
+    written with U-labels reaches the same mailbox; an invalid IDN is 553."""
+    onebox.add_domain("bücher.test")
+    assert "xn--bcher-kva.test\t" in onebox.cli("domain", "list").stdout
+    onebox.add_user("anna@BÜCHER.test", "anna-pw-1234")
+    assert "anna@xn--bcher-kva.test" in onebox.cli("user", "list").stdout
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org> SMTPUTF8").code == 250
+        r = c.cmd("RCPT TO:<anna@Bücher.test>")
+        assert r.code == 250 and "anna@xn--bcher-kva.test" in r.text, r
+        r = c.cmd("RCPT TO:<anna@☃.test>")
+        assert r.code == 553 and r.enhanced == "5.1.3" and "invalid international domain name" in r.text, r
+        assert c.data(make_message(to="anna@bücher.test")).code == 250
+    assert len(onebox.messages("anna@xn--bcher-kva.test")) == 1
+    p = onebox.cli("domain", "add", "☃.test", check=False)
+    assert p.returncode == 1 and "international" in p.stderr, p.stderr
+
+
 def test_utf8_address_without_smtputf8_refused(shared):
     with shared.raw() as c:
         c.ehlo()

@@ -184,6 +184,22 @@ def test_own_domain_sender_from_outside_refused(onebox, sender):
     onebox.wait_log(r"status=rejected reason=\"local domain sender from an outside client\"")
 
 
+def test_idn_own_domain_sender_from_outside_refused(onebox):
+    """A local domain written with U-labels (any case, composed or not) is
+    the same domain as its A-label form: refused on port 25 from outside."""
+    onebox.add_domain("xn--xample-ova.com")                          # ëxample.com
+    for sender in ("news@xn--xample-ova.com", "news@ëxample.com", "news@ËXAMPLE.COM",
+                   "news@e\u0308xample.com"):
+        with onebox.raw() as c:
+            c.ehlo()
+            r = c.cmd("MAIL FROM:<%s> SMTPUTF8" % sender)
+            assert r.code == 550 and r.enhanced == "5.7.1", (sender, r)
+    with onebox.raw() as c:
+        c.ehlo()
+        r = c.cmd("MAIL FROM:<news@☃.com> SMTPUTF8")
+        assert r.code == 553 and "invalid international domain name" in r.text, r
+
+
 def test_outside_sender_rules(onebox):
     assert mail_from_25(onebox, "").code == 250                      # <> is never refused
     assert mail_from_25(onebox, "someone@example.org").code == 250   # not ours
