@@ -427,6 +427,35 @@ def test_alias_skipped_members_logged(onebox):
     assert len(re.findall(r"resolve address=<crew@", onebox.log()[start:])) == 1
 
 
+def test_bare_postmaster(onebox):
+    """RCPT TO:<postmaster> (no domain, RFC 5321 §4.5.1) on port 25 from
+    anyone: postmaster@ the primary domain (the local domain the host name
+    is in, else the oldest), through its user, alias or catch-all; without
+    one, 550 and a log line for the admin, never a guessed mailbox."""
+    def rcpt_postmaster(word="postmaster"):
+        with onebox.raw() as c:
+            c.ehlo()
+            assert c.cmd("MAIL FROM:<someone@example.org>").code == 250
+            return c.cmd("RCPT TO:<%s>" % word)
+
+    r = rcpt_postmaster()
+    assert r.code == 550 and r.enhanced == "5.1.1" and "postmaster@local.test" in r.text, r
+    onebox.wait_log(r"<postmaster> refused: postmaster@local\.test is neither a user nor an alias")
+    onebox.cli("alias", "add", "postmaster@local.test", ALICE)
+    before = len(onebox.messages(ALICE))
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<someone@example.org>").code == 250
+        r = c.cmd("RCPT TO:<PostMaster>")
+        assert r.code == 250 and "postmaster@local.test" in r.text, r
+        assert c.data(make_message(to="postmaster")).code == 250
+    assert len(onebox.messages(ALICE)) == before + 1
+    # the domain the host name (mail.onebox.test) is in wins over the oldest one
+    onebox.add_domain("onebox.test")
+    r = rcpt_postmaster()
+    assert r.code == 550 and "postmaster@onebox.test" in r.text, r
+
+
 def test_quota(onebox):
     body = ("q" * 76 + "\n") * 800             # ~62 KB
     for i in range(2):
