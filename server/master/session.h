@@ -17,7 +17,8 @@
  *     ops->out_high bytes wait for a client that does not read (IO_LOWAT
  *     resumes); long answers are produced piecewise by a producer
  *     (session_send_stream: POP3 RETR, IMAP FETCH) while the output stays
- *     below ops->out_high;
+ *     below ops->out_high, suspended while the producer has nothing
+ *     (session_stream_resume);
  *   - the failed-login delay (session_reply_later), the error cap
  *     (session_count_error), idle timeout, total-life timeout, shutdown,
  *     STARTTLS, and the end: IO_CLOSED, close and free.
