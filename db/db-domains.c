@@ -122,6 +122,33 @@ db_domain_get(struct db *db, const char *name, struct db_domain *d_r)
 }
 
 int
+db_domain_primary(struct db *db, const char *hostname, char **name_r)
+{
+	sqlite3_stmt *st;
+	const char *p, *dot;
+	int rc;
+
+	/* the host name itself, then each parent: the first hit is the longest */
+	for (p = hostname; p != NULL; p = (dot = strchr(p, '.')) != NULL ? dot + 1 : NULL) {
+		if ((rc = db_is_local_domain(db, p)) < 0)
+			return -1;
+		if (rc == 1) {
+			*name_r = str_lower(xstrdup(p));
+			return 1;
+		}
+	}
+	if ((st = db_stmt(db, "SELECT name FROM domains ORDER BY rowid LIMIT 1")) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*name_r = xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		db_sqlerr(db, "primary domain");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
 db_domain_list(struct db *db,
     void (*cb)(const struct db_domain *d, void *ctx), void *ctx)
 {

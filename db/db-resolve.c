@@ -11,6 +11,9 @@
  * than RESOLVE_MAX_DEPTH, is cut; the whole result is DB_RESOLVE_LOOP only
  * if nothing else was found.  More than RESOLVE_MAX_TARGETS targets is
  * DB_RESOLVE_LOOP as well: a runaway expansion must not fan out mail.
+ * Targets skipped on the way (a disabled user, an unknown address, a cut
+ * branch) are logged once per resolution, with their count, so an admin
+ * sees why an alias reaches fewer people than it lists.
  *
  * Alias targets are read into memory before recursing, because the cached
  * statement that reads them is reused by the recursion.
@@ -20,6 +23,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "log.h"
 #include "str.h"
 #include "db-int.h"
 
@@ -35,6 +39,8 @@ struct resolve {
 	int toolarge;
 	int disabled;		/* a disabled user was reached */
 	int error;
+	/* targets of an alias or catch-all left out, for the log line */
+	unsigned skip_disabled, skip_unknown, skip_loop;
 };
 
 static void	resolve_target(struct resolve *r, const char *target);
@@ -115,19 +121,22 @@ user_lookup(struct db *db, const char *address, char **addr_r,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* resolve_alias - expand the targets of alias address (pushed on the path). */
-static void
+/* resolve_alias - expand the targets of alias address (pushed on the
+ * path); how many it has (0: not an alias, or an error). */
+static size_t
 resolve_alias(struct resolve *r, const char *address)
 {
 	char **v;
-	size_t n;
+	size_t n, found;
 
 	if (alias_targets(r->db, address, &v, &n) < 0) {
 		r->error = 1;
-		return;
+		return 0;
 	}
+	found = n;
 	if (n > 0 && r->depth >= RESOLVE_MAX_DEPTH) {
 		r->loop = 1;
+		r->skip_loop++;
 		for (size_t i = 0; i < n; i++)
 			free(v[i]);
 		n = 0;
@@ -140,6 +149,7 @@ resolve_alias(struct resolve *r, const char *address)
 	}
 	free(v);
 	r->depth--;
+	return found;
 }
 
 /* resolve_target - one target of an alias or catch-all. */
@@ -154,6 +164,7 @@ resolve_target(struct resolve *r, const char *target)
 	for (int i = 0; i < r->depth; i++) {
 		if (strcasecmp(r->path[i], target) == 0) {
 			r->loop = 1;
+			r->skip_loop++;
 			return;
 		}
 	}
@@ -169,12 +180,16 @@ resolve_target(struct resolve *r, const char *target)
 	if (rc == 1) {
 		if (enabled)
 			resolve_add(r, stored, ROUTE_LOCAL, quota);
-		else
+		else {
 			r->disabled = 1;
+			r->skip_disabled++;
+		}
 		free(stored);
 		return;
 	}
-	resolve_alias(r, target);	/* no rows if not an alias: skipped */
+	/* neither user nor alias: skipped */
+	if (resolve_alias(r, target) == 0 && !r->error)
+		r->skip_unknown++;
 }
 
 static enum db_resolve
@@ -236,12 +251,17 @@ enum db_resolve
 db_resolve(struct db *db, const char *address, struct db_targets *t_r)
 {
 	struct resolve r;
+	enum db_resolve res;
 
 	memset(&r, 0, sizeof(r));
 	memset(t_r, 0, sizeof(*t_r));
 	r.db = db;
 	r.t = t_r;
-	return resolve_start(&r, address, 1);
+	res = resolve_start(&r, address, 1);
+	if (r.skip_disabled + r.skip_unknown + r.skip_loop > 0)
+		log_info("resolve address=<%s> skipped=%u disabled=%u unknown=%u loop=%u", address,
+		    r.skip_disabled + r.skip_unknown + r.skip_loop, r.skip_disabled, r.skip_unknown, r.skip_loop);
+	return res;
 }
 
 void

@@ -56,6 +56,11 @@ int db_domain_get(struct db *db, const char *name, struct db_domain *d_r);	/* 1/
 /* db_domain_list - calls cb for each domain, sorted by name. */
 int db_domain_list(struct db *db, void (*cb)(const struct db_domain *d, void *ctx), void *ctx);
 void db_domain_free(struct db_domain *d);
+/* db_domain_primary - the domain of a bare <postmaster> (RFC 5321 §4.5.1):
+ * the longest local domain that hostname is or is in (mail.example.com ->
+ * example.com), else the oldest local domain.  1 with *name_r (malloc'd),
+ * 0 when there is no domain, -1 on a DB error. */
+int db_domain_primary(struct db *db, const char *hostname, char **name_r);
 /* db_domain_set_outside_senders - set allow_outside_senders (0/1). */
 int db_domain_set_outside_senders(struct db *db, const char *name, int allow, const char **error_r);
 int db_catchall_set(struct db *db, const char *domain, const char *target, const char **error_r);

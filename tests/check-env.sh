@@ -43,6 +43,7 @@ libs_test() {
 #include <stdint.h>
 #include <cmocka.h>
 #include <crypt.h>
+#include <idn2.h>
 #include <openssl/ssl.h>
 #include <security/pam_appl.h>
 #include <sqlite3.h>
@@ -51,10 +52,10 @@ main(void)
 {
 	return OPENSSL_init_ssl(0, NULL) != 1 || sqlite3_libversion_number() <= 0 ||
 	    crypt_gensalt_ra("$y$", 0, NULL, 0) == NULL || pam_strerror(NULL, 0) == NULL ||
-	    _test_free == NULL;
+	    idn2_check_version(NULL) == NULL || _test_free == NULL;
 }
 EOF
-	mods="openssl sqlite3 libxcrypt pam cmocka"
+	mods="openssl sqlite3 libxcrypt pam libidn2 cmocka"
 	pkg-config --exists $mods || return 1
 	# shellcheck disable=SC2046
 	cc_link $(pkg-config --cflags --libs $mods)
@@ -79,8 +80,8 @@ EOF
 check "C compiler ($CC)" build-essential has "$CC"
 check make build-essential has make
 check pkg-config pkg-config has pkg-config
-check "openssl, sqlite3, libxcrypt, pam, cmocka headers and libraries (pkg-config)" \
-	"libssl-dev libsqlite3-dev libcrypt-dev libpam0g-dev libcmocka-dev" libs_test
+check "openssl, sqlite3, libxcrypt, pam, libidn2, cmocka headers and libraries (pkg-config)" \
+	"libssl-dev libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libcmocka-dev" libs_test
 check "ASan + UBSan runtime for $CC (make check-sanitize)" build-essential san_test
 check "clang -fsanitize=fuzzer (make fuzz)" "clang libclang-rt-14-dev" fuzz_test
 check "llvm-symbolizer (readable sanitizer and fuzzer stacks)" llvm has llvm-symbolizer

@@ -28,6 +28,8 @@ ctl_address(struct ctl *c, const char *s)
 
 	if (addr_parse(s, ADDR_ALLOW_UTF8, &a, &err) < 0)
 		ctl_fail(c, "'%s': not a valid address (%s)", s, err);
+	if (addr_domain_to_ascii(a.domain, &err) < 0)
+		ctl_fail(c, "'%s': not a valid international domain name (%s)", s, err);
 	addr_format(&a, out, sizeof(out));
 	return xstrdup(out);
 }
@@ -35,11 +37,16 @@ ctl_address(struct ctl *c, const char *s)
 char *
 ctl_domain(struct ctl *c, const char *s)
 {
-	char *d = str_lower(xstrdup(s));
+	char d[ADDR_DOMAIN_MAX + 1];
+	const char *err;
 
-	if (!addr_domain_valid(d, 0))
+	/* stored and compared as A-labels, as the SMTP server sees them */
+	if (strlen(s) > ADDR_DOMAIN_MAX || !addr_domain_valid(s, ADDR_ALLOW_UTF8))
 		ctl_fail(c, "'%s': not a valid domain name", s);
-	return d;
+	str_lcpy(d, s, sizeof(d));
+	if (addr_domain_to_ascii(str_lower(d), &err) < 0)
+		ctl_fail(c, "'%s': not a valid international domain name (%s)", s, err);
+	return xstrdup(d);
 }
 
 uint64_t

@@ -158,6 +158,12 @@ io_resume_read(struct io *io)
 	io_update(io);
 }
 
+void
+io_rearm(struct io *io)
+{
+	io_update(io);
+}
+
 int
 io_getline(struct io *io, size_t max, char **line_r, size_t *len_r)
 {

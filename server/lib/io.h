@@ -94,6 +94,10 @@ int io_starttls(struct io *io, SSL_CTX *ctx);
 void io_set_timeout(struct io *io, uint64_t ms);
 void io_pause_read(struct io *io);
 void io_resume_read(struct io *io);
+/* io_rearm - the owner took input outside IO_DATAIN (a consumer that had
+ * stopped and caught up later): read again if a full buffer had stopped
+ * reading.  Only the io's own IO_DATAIN path re-arms by itself. */
+void io_rearm(struct io *io);
 /* io_flush - try to send the queued output now, without waiting for the
  * loop (for replies made outside an I/O callback).  It does not report
  * IO_LOWAT: its caller knows what it queued. */

@@ -10,7 +10,9 @@
 #include "str.h"
 
 #include <arpa/inet.h>
+#include <idn2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -421,6 +423,39 @@ addr_domain_valid(const char *domain, int flags)
 	if (domain_parse(domain, flags, out, &literal, &end, &error) == -1)
 		return 0;
 	return *end == '\0';
+}
+
+/*
+ * Why the result is checked again: the UTS #46 mapping drops some code
+ * points (U+200B ZERO WIDTH SPACE maps to nothing), so "\u200b.com" comes
+ * back as ".com"; and every spoofing check downstream assumes the ASCII
+ * rules.  NFC makes a composed and a decomposed "ë" the same A-label.
+ */
+int
+addr_domain_to_ascii(char *domain, const char **error_r)
+{
+	const char *p;
+	char *out = NULL;
+	int rc;
+
+	for (p = domain; *p != '\0' && (unsigned char)*p < 0x80; p++)
+		;
+	if (*p == '\0' || domain[0] == '[')
+		return 0;
+	rc = idn2_to_ascii_8z(domain, &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	if (rc != IDN2_OK) {
+		*error_r = idn2_strerror(rc);	/* static text */
+		return -1;
+	}
+	str_lower(out);
+	if (strlen(out) > ADDR_DOMAIN_MAX || !addr_domain_valid(out, 0)) {
+		free(out);
+		*error_r = "not a valid domain once converted to A-labels";
+		return -1;
+	}
+	strcpy(domain, out);
+	free(out);
+	return 0;
 }
 
 /* local_needs_quotes - 1 unless local is a valid Dot-string. */

@@ -7,8 +7,12 @@
  *
  * With ADDR_ALLOW_UTF8 (RFC 6531 SMTPUTF8) UTF-8 is allowed in the local
  * part and in domain labels; it must be well-formed (no overlong forms, no
- * surrogates, nothing above U+10FFFF).  Domain labels are not IDNA-checked
- * here: a U-label is held to the same 63-octet limit as an A-label.
+ * surrogates, nothing above U+10FFFF).  The parsers do not IDNA-check
+ * domain labels (a U-label is held to the same 63-octet limit as an
+ * A-label); addr_domain_to_ascii() turns a parsed domain into the one form
+ * that is compared and stored (A-labels), and must be called before a
+ * domain is looked up: "ëxample.com" and "xn--xample-ova.com" are one
+ * domain.
  *
  * Results:
  *   local   the local part: as written for a dot-string (case kept), the
@@ -96,6 +100,19 @@ size_t addr_format(const struct mailaddr *a, char *out, size_t outsz);
  * ADDR_ALLOW_UTF8), else 0.  Case is not checked.
  */
 int addr_domain_valid(const char *domain, int flags);
+
+/*
+ * addr_domain_to_ascii - domain (ADDR_DOMAIN_MAX + 1 bytes, as a parser
+ * left it) with every U-label turned into its A-label, in place: IDNA2008
+ * with the UTS #46 mapping (libidn2, non-transitional: case folded, NFC),
+ * lower case, then held to the ASCII rules above (a mapping may not leave
+ * an empty or bad label).  An ASCII domain or an address literal is left
+ * as it is.  0, or -1 with *error_r set to why (static text: libidn2's,
+ * e.g. "string contains a disallowed character"; the caller says that
+ * the domain is an invalid international name); the domain is then left
+ * as it was.
+ */
+int addr_domain_to_ascii(char *domain, const char **error_r);
 
 /*
  * addr_utf8_len - length (2-4) of the well-formed UTF-8 sequence starting

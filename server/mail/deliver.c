@@ -113,19 +113,63 @@ on_mail_fs(int fd, dev_t dev, const char *dir)
 	return -1;
 }
 
+#define TRACE_MAX (2 * 1024 + 64)
+
+/* trace_lines - what is written in front of the spool's bytes; its
+ * length, or -1 (ENAMETOOLONG) if it does not fit out (TRACE_MAX). */
+static int
+trace_lines(const struct envelope *env, const char *orcpt, char *out)
+{
+	int n = snprintf(out, TRACE_MAX, "Return-Path: <%s>\nDelivered-To: %s\n", env->sender, orcpt);
+
+	if (n < 0 || n >= TRACE_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return n;
+}
+
+/* first_of_final - 1 if no earlier local recipient has r's final address
+ * (the one whose file the mailbox gets: see same_final). */
+static int
+first_of_final(const struct envelope *env, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (env->rcpts[k].route.kind == ROUTE_LOCAL && env->rcpts[k].status == RCPT_PENDING &&
+		    strcasecmp(env->rcpts[k].final, env->rcpts[i].final) == 0)
+			return 0;
+	return 1;
+}
+
+const struct envelope_rcpt *
+local_over_quota_env(const char *data_dir, const struct envelope *env)
+{
+	char hdr[TRACE_MAX];
+
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		const struct envelope_rcpt *r = &env->rcpts[i];
+		int n;
+		if (r->route.kind != ROUTE_LOCAL || r->status != RCPT_PENDING || !first_of_final(env, i))
+			continue;
+		/* the file's real size: the trace lines, then the spool */
+		n = trace_lines(env, r->orcpt, hdr);
+		if (local_over_quota(data_dir, r->final, r->route.quota, (n < 0 ? 0 : (uint64_t)n) + env->size))
+			return r;
+	}
+	return NULL;
+}
+
 /* write_copy - a new file in dir/tmp/: the trace lines, then the spool. */
 static int
 write_copy(const struct envelope *env, dev_t dev, const char *dir, const char *orcpt,
     struct maildir_tmp *t)
 {
-	char hdr[2 * 1024 + 64];
-	int n = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\nDelivered-To: %s\n", env->sender, orcpt);
+	char hdr[TRACE_MAX];
+	int n = trace_lines(env, orcpt, hdr);
 	int fd;
 
-	if (n < 0 || (size_t)n >= sizeof(hdr)) {
-		errno = ENAMETOOLONG;
+	if (n < 0)
 		return -1;
-	}
 	/* The Maildir usually exists: create it only when the first try fails. */
 	if ((fd = maildir_tmp_create(dir, t)) < 0 &&
 	    (errno != ENOENT || maildir_create(dir) < 0 || (fd = maildir_tmp_create(dir, t)) < 0))

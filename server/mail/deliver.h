@@ -57,4 +57,14 @@ char *local_mailbox_dir(const char *data_dir, const char *address);
  */
 int local_over_quota(const char *data_dir, const char *address, uint64_t quota, uint64_t extra);
 
+/*
+ * local_over_quota_env - the first local pending recipient of env whose
+ * mailbox the message would put over its quota, or NULL.  Counts what the
+ * file will really hold (the Return-Path/Delivered-To lines written in
+ * front of the spool, whose bytes already include the Received: header)
+ * and each mailbox once, as local_deliver writes one file per final
+ * address.  env->size must be set.
+ */
+const struct envelope_rcpt *local_over_quota_env(const char *data_dir, const struct envelope *env);
+
 #endif

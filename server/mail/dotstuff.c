@@ -59,7 +59,11 @@ unstuff_cr(struct dot_unstuff *u, const char *p, struct buf *out)
 		u->state = DU_BOL;
 		return p + 1;
 	}
-	buf_addc(out, '\r');	/* bare CR: kept as it is */
+	/* bare CR: stored as a line end (no CR reaches the store, so the
+	 * size with CR LF is size + lines), but like a bare LF it starts no
+	 * line for the end marker or for unstuffing */
+	buf_addc(out, '\n');
+	u->lines++;
 	u->bare_cr++;
 	if (*p == '\r')
 		return p + 1;	/* the new CR waits for its own next byte */

@@ -10,10 +10,11 @@
  * the very start: the data opens at a line start); a bare LF never starts
  * a line for the end marker or for unstuffing, which closes the door on
  * SMTP smuggling ("\n.\n", "\n.\r\n", "\r.\r" are content).  Bare line
- * ends are counted, not fixed: a bare LF (not after CR) is stored as a
- * line end, a bare CR (not before LF) is stored as it is; the caller
- * decides from the counters whether to refuse the message
- * (smtp_bare_line_ends).
+ * ends are counted and stored as line ends: a bare LF (not after CR) and a
+ * bare CR (not before LF) each become one LF, so the stored text has LF
+ * line ends only and its size with CR LF is always size + lines (Maildir
+ * W=, POP3 LIST, IMAP RFC822.SIZE).  The caller decides from the counters
+ * whether to refuse the message (smtp_bare_line_ends).
  *
  * Stuffer (sending: POP3 RETR/TOP now, the outbound SMTP client later):
  * stored text with LF or CR LF line ends becomes CR LF lines on the wire,
@@ -44,7 +45,7 @@ enum dot_unstuff_state {
 struct dot_unstuff {
 	enum dot_unstuff_state state;
 	uint64_t lines;		/* LFs written to out */
-	uint64_t bare_cr;	/* CRs not followed by LF (stored as they are) */
+	uint64_t bare_cr;	/* CRs not followed by LF (stored as line ends) */
 	uint64_t bare_lf;	/* LFs not preceded by CR (stored as line ends) */
 };
 

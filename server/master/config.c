@@ -9,6 +9,7 @@
 #include "log.h"
 #include "str.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,12 +165,44 @@ conf_free(struct conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* addr_bin - a numeric address as 16 bytes, IPv4 as IPv4-mapped IPv6;
+ * 0, or -1 if it is not one. */
+static int
+addr_bin(const char *s, unsigned char out[16])
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET6, s, out) == 1)
+		return 0;
+	if (inet_pton(AF_INET, s, &v4) != 1)
+		return -1;
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, &v4, 4);
+	return 0;
+}
+
+/* same_host - the configured host (or "*" / "" for any) names address:
+ * compared as addresses, not as text ("2001:DB8::0:1" is "2001:db8::1",
+ * and an IPv4 client of a dual-stack socket shows "::ffff:192.0.2.1"). */
+static int
+same_host(const char *conf_host, const char *address)
+{
+	unsigned char a[16], b[16];
+
+	if (conf_host[0] == '\0' || strcmp(conf_host, "*") == 0)
+		return 1;
+	if (addr_bin(conf_host, a) < 0 || addr_bin(address, b) < 0)
+		return strcmp(conf_host, address) == 0;
+	return memcmp(a, b, sizeof(a)) == 0;
+}
+
 int
 conf_plaintext_ok(const struct conf *c, const char *host, int port)
 {
 	for (size_t i = 0; i < c->plaintext_auth_listen.n; i++) {
 		const struct conf_addr *a = &c->plaintext_auth_listen.v[i];
-		if (strcmp(a->host, host) == 0 && (a->port == 0 || a->port == port))
+		if (same_host(a->host, host) && (a->port == 0 || a->port == port))
 			return 1;
 	}
 	return 0;

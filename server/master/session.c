@@ -215,8 +215,9 @@ take_line(struct session *s)
 	return 1;
 }
 
-void
-session_process(struct session *s)
+/* take_input - run what the buffered input allows now. */
+static void
+take_input(struct session *s)
 {
 	while (s->io && !s->io->dead && s->phase == SESSION_OPEN) {
 		if (s->producer || ev_timer_pending(&s->delay_timer))
@@ -241,6 +242,17 @@ session_process(struct session *s)
 	}
 }
 
+void
+session_process(struct session *s)
+{
+	take_input(s);
+	/* io stops reading while its buffer is full; bytes taken here (a
+	 * counted read or a stream whose consumer caught up, called from
+	 * outside the I/O handling) made room that io cannot see */
+	if (s->io && !s->io->dead)
+		io_rearm(s->io);
+}
+
 /* ---- streamed answers ---- */
 
 int
@@ -256,6 +268,7 @@ stream_finish(struct session *s, int status)
 
 	s->producer = NULL;
 	s->stream_end = NULL;
+	s->stream_waiting = 0;
 	buf_reset(&s->scratch);
 	if (end)
 		end(s, status);
@@ -268,8 +281,16 @@ produce(struct session *s)
 {
 	int r = 0;
 
-	while (r == 0 && io_pending_out(s->io) + s->scratch.len < s->ops->out_high)
+	s->stream_waiting = 0;
+	while (r == 0 && io_pending_out(s->io) + s->scratch.len < s->ops->out_high) {
+		size_t before = s->scratch.len;
 		r = s->producer(s, &s->scratch);
+		if (r == 0 && s->scratch.len == before) {
+			/* nothing yet: calling again would spin */
+			s->stream_waiting = 1;
+			break;
+		}
+	}
 	if (s->scratch.len) {
 		io_write(s->io, s->scratch.data, s->scratch.len);
 		buf_reset(&s->scratch);
@@ -301,6 +322,14 @@ session_stream_more(struct session *s)
 		session_process(s);
 }
 
+void
+session_stream_resume(struct session *s)
+{
+	if (s->producer == NULL || session_closing(s))
+		return;
+	session_stream_more(s);
+}
+
 /* ---- events ---- */
 
 static void
@@ -330,10 +359,11 @@ state_name(struct session *s)
 static void
 session_timeout(struct session *s)
 {
-	if (ev_timer_pending(&s->delay_timer) ||
+	if (ev_timer_pending(&s->delay_timer) || (s->producer && s->stream_waiting) ||
 	    (s->phase == SESSION_OPEN && !s->producer && !s->chunk && s->ops->want(s) == SESSION_WANT_NOTHING)) {
-		/* the server is working (authd, a commit, the delay): io re-arms
-		 * the timer only on input, so keep it running for afterwards */
+		/* the server is working (authd, a commit, the delay, a suspended
+		 * stream): io re-arms the timer only on input, so keep it running
+		 * for afterwards */
 		io_set_timeout(s->io, s->ops->idle_ms(s));
 		return;
 	}
@@ -375,9 +405,10 @@ session_io(struct io *io, enum io_event ev, void *arg)
 		session_timeout(s);
 		break;
 	case IO_CLOSED:
+		/* said on the one disconnect line (a close that we asked for is
+		 * no error) */
 		if (io->error && s->phase != SESSION_CLOSING)
-			log_info("%016llx %s disconnect address=%s error=\"%s\"", (unsigned long long)s->id,
-			    s->ops->proto, s->peer.ip, io->error);
+			s->close_error = io->error;
 		session_close(s);
 		break;
 	}
@@ -436,7 +467,9 @@ session_close(struct session *s)
 		s->next->prev = s->prev;
 	if (s->ops->end_log)
 		s->ops->end_log(s, extra, sizeof(extra));
-	log_info("%016llx %s disconnect address=%s%s", (unsigned long long)s->id, s->ops->proto, s->peer.ip, extra);
+	log_info("%016llx %s disconnect address=%s%s%s%s%s", (unsigned long long)s->id, s->ops->proto, s->peer.ip,
+	    extra, s->close_error ? " error=\"" : "", s->close_error ? s->close_error : "",
+	    s->close_error ? "\"" : "");
 	front_closed(svc->front, s->peer.ip);
 	s->ops->free(s);
 }

@@ -17,7 +17,8 @@
  *     ops->out_high bytes wait for a client that does not read (IO_LOWAT
  *     resumes); long answers are produced piecewise by a producer
  *     (session_send_stream: POP3 RETR, IMAP FETCH) while the output stays
- *     below ops->out_high;
+ *     below ops->out_high, suspended while the producer has nothing
+ *     (session_stream_resume);
  *   - the failed-login delay (session_reply_later), the error cap
  *     (session_count_error), idle timeout, total-life timeout, shutdown,
  *     STARTTLS, and the end: IO_CLOSED, close and free.
@@ -85,7 +86,11 @@ enum session_say {
 /* session_producer - append the next part of a long answer to out.
  * Returns 1 when the answer is complete, 0 for more (called again while
  * the output stays below ops->out_high), -1 on a failure (logged by the
- * producer) after which the connection is closed. */
+ * producer) after which the connection is closed.  A producer that has
+ * nothing to give yet (its data comes from a worker) returns 0 without
+ * adding to out: the stream is suspended (no busy loop; the idle timer
+ * does not count the wait) until the protocol calls
+ * session_stream_resume(). */
 typedef int session_producer(struct session *s, struct buf *out);
 /* session_stream_end - the answer ended: status 1 complete, -1 failed,
  * 0 abandoned (the session closes).  Release what the producer holds. */
@@ -152,6 +157,7 @@ struct session {
 	int tls;			/* TLS is up */
 	int errors;			/* towards ops->max_errors */
 	enum session_say ending;	/* goodbye owed (shutdown, life over) */
+	const char *close_error;	/* io's static reason, for the disconnect line */
 
 	/* input */
 	int skipping;			/* dropping the tail of an over-long line */
@@ -168,6 +174,7 @@ struct session {
 	/* a streamed answer */
 	session_producer *producer;
 	session_stream_end *stream_end;
+	int stream_waiting;		/* the producer had nothing: suspended */
 	struct buf scratch;
 
 	struct session *next, *prev;	/* the service's list */
@@ -209,6 +216,9 @@ void session_read_bytes(struct session *s, uint64_t n, session_chunk_cb *chunk, 
  * producer fails.  end (may be NULL) is called once when it ends. */
 void session_send_stream(struct session *s, session_producer *p, session_stream_end *end);
 int session_streaming(const struct session *s);
+/* session_stream_resume - the suspended producer has data again: run it
+ * (from outside the I/O handling, e.g. a worker's result). */
+void session_stream_resume(struct session *s);
 
 /* session_count_error - one more bad command; at ops->max_errors the
  * protocol says SESSION_SAY_TOO_MANY_ERRORS and the session closes. */

@@ -4,8 +4,8 @@
  * The bytes go through the unstuffer (server/mail/dotstuff.h), which finds
  * the end marker (only CR LF "." CR LF ends the data: a bare LF never
  * does, which closes the door on SMTP smuggling), removes dot-stuffing,
- * turns CR LF into LF (the Maildir convention) and counts bare CRs and
- * LFs.  The result is appended to an unnamed
+ * turns CR LF into LF (the Maildir convention; a bare CR or LF becomes an
+ * LF too) and counts bare CRs and LFs.  The result is appended to an unnamed
  * O_TMPFILE spool file in queue/, so a crash leaves nothing behind.  The
  * Received: header is written first.  Over the size limit, the rest is
  * read and thrown away, and the message is answered 552 at the end.

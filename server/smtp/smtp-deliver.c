@@ -53,16 +53,42 @@ reply_notlocal(struct smtp_session *s, const char *addr)
 		smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", addr);
 }
 
+/*
+ * postmaster_of - RFC 5321 §4.5.1: a bare <postmaster> is accepted from
+ * anyone and means ours: postmaster@ the primary domain (db.h), resolved
+ * like any address (its user, alias or catch-all).  When none of these
+ * exists the client gets 550 and the admin a log line asking for the
+ * alias: mail for the postmaster is never given to a guessed mailbox.
+ * 0 with pm filled, or -1 with the reply sent.
+ */
+static int
+postmaster_of(struct smtp_session *s, struct mailaddr *pm)
+{
+	char host[ADDR_DOMAIN_MAX + 1], *dom;
+	int rc;
+
+	str_lcpy(host, s->d->svc.conf->hostname, sizeof(host));
+	if ((rc = db_domain_primary(s->d->svc.db, str_lower(host), &dom)) <= 0) {
+		if (rc < 0)
+			smtp_reply(s, "451 4.3.0 <postmaster>: Temporary lookup failure");
+		else
+			smtp_reply(s, "550 5.1.1 <postmaster>: no local domain to deliver to");
+		return -1;
+	}
+	str_lcpy(pm->domain, dom, sizeof(pm->domain));
+	free(dom);
+	return 0;
+}
+
 int
 smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rcpt *r)
 {
 	struct mailaddr pm;
 
 	if (a->domain[0] == '\0') {
-		/* RFC 5321 §4.5.1: <postmaster> means ours */
 		pm = *a;
-		str_lcpy(pm.domain, s->d->svc.conf->hostname, sizeof(pm.domain));
-		str_lower(pm.domain);
+		if (postmaster_of(s, &pm) < 0)
+			return -1;
 		a = &pm;
 	}
 	addr_format(a, r->addr, sizeof(r->addr));
@@ -74,6 +100,9 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 		reply_notlocal(s, r->addr);
 		return -1;
 	case DB_RESOLVE_UNKNOWN:
+		if (a == &pm)
+			log_warnx("%016llx smtp <postmaster> refused: %s is neither a user nor an alias; add "
+			    "one (onebox alias add %s ADDRESS)", (unsigned long long)s->base.id, r->addr, r->addr);
 		smtp_reply(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown", r->addr);
 		return -1;
 	case DB_RESOLVE_DISABLED:
@@ -208,19 +237,6 @@ deliver_fail(struct smtp_session *s, const char *reply)
 	s->state = SMTP_S_READY;
 }
 
-/* over_quota_now - the first local recipient the message would overfill, or NULL. */
-static const struct envelope_rcpt *
-over_quota_now(struct smtp_session *s, const struct envelope *env)
-{
-	for (size_t i = 0; i < env->nrcpts; i++) {
-		const struct envelope_rcpt *r = &env->rcpts[i];
-		if (r->route.kind == ROUTE_LOCAL &&
-		    local_over_quota(s->d->svc.conf->data_dir, r->final, r->route.quota, env->size))
-			return &env->rcpts[i];
-	}
-	return NULL;
-}
-
 /* bare_line_ends_refused - 1 (logged) when the data held a bare CR or LF
  * and smtp_bare_line_ends says reject: such a message may read differently
  * to each program that handles it (SMTP smuggling, header confusion). */
@@ -260,7 +276,7 @@ smtp_deliver(struct smtp_session *s)
 	d = xcalloc(1, sizeof(*d));
 	s->dlv = d;
 	build_envelope(s, &d->env);
-	if ((full = over_quota_now(s, &d->env)) != NULL) {
+	if ((full = local_over_quota_env(s->d->svc.conf->data_dir, &d->env)) != NULL) {
 		log_info("%016llx smtp id=%s to=<%s> status=rejected reason=\"over quota\"",
 		    (unsigned long long)s->base.id, s->qid, full->final);
 		delivery_free(s);

@@ -326,6 +326,9 @@ parse_mail(struct smtp_command *cmd, int utf8_allowed,
 	if (cmd->addr.utf8 && !cmd->smtputf8)
 		return perr(err, 553, "5.6.7",
 		    "Non-ASCII sender address requires SMTPUTF8", NULL);
+	if (addr_domain_to_ascii(cmd->addr.domain, &error) == -1)
+		return perr(err, 553, "5.1.7", "Bad sender address: invalid "
+		    "international domain name", error);
 	return 0;
 }
 
@@ -352,6 +355,9 @@ parse_rcpt(struct smtp_command *cmd, int utf8_allowed,
 	if (cmd->addr.utf8 && !utf8_allowed)
 		return perr(err, 553, "5.6.7",
 		    "Non-ASCII recipient address requires SMTPUTF8", NULL);
+	if (addr_domain_to_ascii(cmd->addr.domain, &error) == -1)
+		return perr(err, 553, "5.1.3", "Bad recipient address: invalid "
+		    "international domain name", error);
 	return params_parse(cmd, rest, 0, err);
 }
 

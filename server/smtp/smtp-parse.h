@@ -30,7 +30,11 @@
  *   DATA RSET QUIT STARTTLS   no argument (else 501 5.5.4).
  *   NOOP HELP VRFY EXPN       any argument (well-formed UTF-8), in arg.
  * Address paths are parsed by addr_parse_path() (see addr.h for the rules
- * and the relay-safety note).
+ * and the relay-safety note).  A UTF-8 domain in MAIL or RCPT is turned
+ * into its A-labels (addr_domain_to_ascii), so cmd.addr.domain is always
+ * ASCII, the one form every lookup and policy check compares; cmd.addr.utf8
+ * still says whether the path as given held non-ASCII.  An invalid
+ * international name is 553 5.1.7 (MAIL) or 553 5.1.3 (RCPT).
  *
  * A NUL or control character anywhere in the line is 500 5.5.2.
  * Non-ASCII is allowed only in MAIL/RCPT paths (as above) and in the free

@@ -206,8 +206,10 @@ do_mail(struct smtp_session *s, struct smtp_command *c)
 		return;
 	}
 	addr_format(&c->addr, s->from_text, sizeof(s->from_text));
-	if (s->auth_user) {
-		int ok = c->addr.local[0] && db_sender_allowed(s->d->svc.db, s->auth_user, s->from_text) == 1;
+	/* <> (read receipts, vacation replies, bounces) claims no address:
+	 * nothing to check it against */
+	if (s->auth_user && c->addr.local[0]) {
+		int ok = db_sender_allowed(s->d->svc.db, s->auth_user, s->from_text) == 1;
 		if (!ok) {
 			smtp_reply(s, "553 5.7.1 Sender address <%s> not owned by user %s", s->from_text, s->auth_user);
 			s->from_text[0] = '\0';
@@ -536,8 +538,11 @@ smtp_release(struct session *b)
 {
 	struct smtp_session *s = smtp_of(b);
 
-	if (s->state == SMTP_S_COMMIT && !s->gone) {
-		/* the commit thread still owns files of this session */
+	if (s->state == SMTP_S_COMMIT) {
+		/* the commit thread still owns files of this session: however
+		 * many times it is closed (the client left, then the shutdown
+		 * deadline cut every session), it is freed only by
+		 * delivery_done, which leaves this state first */
 		s->gone = 1;
 		return 1;
 	}

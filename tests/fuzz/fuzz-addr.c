@@ -5,7 +5,8 @@
  * text (cut at the first NUL, as a C string would be).  Besides "no
  * crash", it checks the contract: lengths within limits, no control
  * characters kept, a lower-case domain (but for the "IPv6:" tag), and that what addr_format()
- * writes parses back to the same address.
+ * writes parses back to the same address; and that a domain turned into
+ * A-labels is ASCII, lower case, valid and stable.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +50,36 @@ check_addr(const struct mailaddr *a, int flags)
 		abort();
 }
 
+/* check_idn - a parsed domain as A-labels: ASCII, lower case, valid by
+ * the ASCII rules, and converting again changes nothing. */
+static void
+check_idn(const struct mailaddr *a)
+{
+	char d[ADDR_DOMAIN_MAX + 1], again[ADDR_DOMAIN_MAX + 1];
+	const char *error = NULL;
+	const unsigned char *p;
+
+	memcpy(d, a->domain, sizeof(d));
+	if (addr_domain_to_ascii(d, &error) != 0) {
+		if (error == NULL)
+			abort();
+		return;
+	}
+	if (a->literal) {
+		if (strcmp(d, a->domain) != 0)
+			abort();
+		return;
+	}
+	for (p = (const unsigned char *)d; *p; p++)
+		if (*p >= 0x80 || (*p >= 'A' && *p <= 'Z'))
+			abort();
+	if (d[0] != '\0' && !addr_domain_valid(d, 0))
+		abort();
+	memcpy(again, d, sizeof(again));
+	if (addr_domain_to_ascii(again, &error) != 0 || strcmp(again, d) != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,8 +104,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_addr(&a, flags);
 	} else if (error == NULL)
 		abort();
-	if (addr_parse(s, flags, &a, &error) == 0)
+	if (addr_parse(s, flags, &a, &error) == 0) {
 		check_addr(&a, flags);
+		check_idn(&a);
+	}
 	else if (error == NULL)
 		abort();
 	(void)addr_domain_valid(s, flags);

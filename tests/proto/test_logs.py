@@ -46,3 +46,38 @@ def test_no_password_in_log(shared):
     import base64
     assert ALICE_PW not in text
     assert base64.b64encode(("\0%s\0%s" % (ALICE, ALICE_PW)).encode()).decode() not in text
+
+
+def _disconnect_lines(ob, start, sid):
+    return re.findall(r"\b%s smtp disconnect [^\n]*" % sid, ob.log()[start:])
+
+
+def _session_id(ob, start, port):
+    m = ob.wait_log(r"\b([0-9a-f]{16}) smtp connect address=127\.0\.0\.1 port=%d\b" % port, start=start)
+    return m.group(1)
+
+
+def test_one_disconnect_line(shared):
+    """Every session ends with exactly one disconnect line:
+    `<sid> smtp disconnect address=IP`, plus ` error="why"` when the
+    connection broke (a reset); a QUIT has no error."""
+    import socket
+    import struct
+    import time
+    start = len(shared.log())
+    with shared.raw() as c:
+        port = c.sock.getsockname()[1]
+        c.ehlo()
+        c.cmd("QUIT")
+    quit_sid = _session_id(shared, start, port)
+    c = shared.raw()
+    port = c.sock.getsockname()[1]
+    c.ehlo()
+    reset_sid = _session_id(shared, start, port)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.sock.close()
+    shared.wait_log(r"\b%s smtp disconnect address=127\.0\.0\.1 error=\"[^\"]+\"" % reset_sid, start=start)
+    shared.wait_log(r"\b%s smtp disconnect address=127\.0\.0\.1\n" % quit_sid, start=start)
+    time.sleep(0.3)
+    assert len(_disconnect_lines(shared, start, quit_sid)) == 1
+    assert len(_disconnect_lines(shared, start, reset_sid)) == 1, _disconnect_lines(shared, start, reset_sid)

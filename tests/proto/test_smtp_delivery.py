@@ -121,6 +121,26 @@ def test_smtputf8_alias(onebox):
     assert re.search(rb"with UTF8SMTPS?A?\b|with ESMTP", hdrs[2] + b" ".join(hdrs[3:6]))
 
 
+def test_idn_domain_stored_and_delivered_as_a_labels(onebox):
+    """The CLI stores an international domain as A-labels; a recipient
+    written with U-labels reaches the same mailbox; an invalid IDN is 553."""
+    onebox.add_domain("bücher.test")
+    assert "xn--bcher-kva.test\t" in onebox.cli("domain", "list").stdout
+    onebox.add_user("anna@BÜCHER.test", "anna-pw-1234")
+    assert "anna@xn--bcher-kva.test" in onebox.cli("user", "list").stdout
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@example.org> SMTPUTF8").code == 250
+        r = c.cmd("RCPT TO:<anna@Bücher.test>")
+        assert r.code == 250 and "anna@xn--bcher-kva.test" in r.text, r
+        r = c.cmd("RCPT TO:<anna@☃.test>")
+        assert r.code == 553 and r.enhanced == "5.1.3" and "invalid international domain name" in r.text, r
+        assert c.data(make_message(to="anna@bücher.test")).code == 250
+    assert len(onebox.messages("anna@xn--bcher-kva.test")) == 1
+    p = onebox.cli("domain", "add", "☃.test", check=False)
+    assert p.returncode == 1 and "international" in p.stderr, p.stderr
+
+
 def test_utf8_address_without_smtputf8_refused(shared):
     with shared.raw() as c:
         c.ehlo()
@@ -159,7 +179,8 @@ def test_bare_line_ends_rejected(shared, data):
 
 
 def test_bare_line_ends_normalize(onebox_factory):
-    """normalize (as Postfix): a bare LF is a line end, a bare CR is kept; POP3 sends it as CR LF."""
+    """normalize: a bare LF or a bare CR is stored as a line end (LF), so the
+    stored sizes (Maildir W=, POP3 LIST) are those of the CR LF text."""
     onebox = populate(onebox_factory.make(listeners={r: ["127.0.0.1:0"] for r in ("smtp", "pop3")}))
     onebox.cli("set", "smtp_bare_line_ends", "normalize")
     for data in BARE:
@@ -168,8 +189,10 @@ def test_bare_line_ends_normalize(onebox_factory):
     assert len(raws) == len(BARE)
     assert any(b"line1\nline2\n" in r for r in raws), raws
     assert any(b"x\ny\nz\n\n" in r for r in raws), raws
-    assert any(b"x\ry\n" in r for r in raws), raws
-    assert all(b"\r\n" not in r for r in raws), raws
+    assert any(b"x\ny\n" in r for r in raws), raws
+    assert all(b"\r" not in r for r in raws), raws
+    for path, raw in zip(onebox.message_files(BOB), raws):
+        assert ",W=%d" % (len(raw) + raw.count(b"\n")) in os.path.basename(path), (path, raw)
     import poplib
     from obtest import client_tls_context
     p = poplib.POP3(*onebox.addr("pop3"), timeout=10)
@@ -177,8 +200,12 @@ def test_bare_line_ends_normalize(onebox_factory):
         p.stls(client_tls_context())
         p.user(BOB)
         p.pass_(BOB_PW)
-        n = len(p.list()[1])
+        listed = [int(x.split()[1]) for x in p.list()[1]]
+        n = len(listed)
         got = [b"\n".join(p.retr(i)[1]) for i in range(1, n + 1)]
+        # RETR's octets (poplib strips CR LF and unstuffs): LIST's size
+        for size, g in zip(listed, got):
+            assert size == len(g.replace(b"\n", b"\r\n")) + 2, (size, g)
     finally:
         p.quit()
     # no bare CR leaves; the line after "x\r" starts with a dot and is stuffed
@@ -386,6 +413,49 @@ def test_disabled_user(onebox):
     assert r.code == 250
 
 
+def test_alias_skipped_members_logged(onebox):
+    """Members an alias expansion leaves out (a disabled user, a deleted
+    one) are logged: one line per resolution, with the counts."""
+    onebox.add_user("carol@local.test", "carol-pw-1234")
+    onebox.cli("alias", "add", "crew@local.test", ALICE, BOB, "carol@local.test")
+    onebox.cli("user", "disable", BOB)
+    onebox.cli("user", "del", "carol@local.test")
+    start = len(onebox.log())
+    r, _ = onebox.send("a@example.org", "crew@local.test")
+    assert r.code == 250, r
+    onebox.wait_log(r"resolve address=<crew@local\.test> skipped=2 disabled=1 unknown=1 loop=0", start=start)
+    assert len(re.findall(r"resolve address=<crew@", onebox.log()[start:])) == 1
+
+
+def test_bare_postmaster(onebox):
+    """RCPT TO:<postmaster> (no domain, RFC 5321 §4.5.1) on port 25 from
+    anyone: postmaster@ the primary domain (the local domain the host name
+    is in, else the oldest), through its user, alias or catch-all; without
+    one, 550 and a log line for the admin, never a guessed mailbox."""
+    def rcpt_postmaster(word="postmaster"):
+        with onebox.raw() as c:
+            c.ehlo()
+            assert c.cmd("MAIL FROM:<someone@example.org>").code == 250
+            return c.cmd("RCPT TO:<%s>" % word)
+
+    r = rcpt_postmaster()
+    assert r.code == 550 and r.enhanced == "5.1.1" and "postmaster@local.test" in r.text, r
+    onebox.wait_log(r"<postmaster> refused: postmaster@local\.test is neither a user nor an alias")
+    onebox.cli("alias", "add", "postmaster@local.test", ALICE)
+    before = len(onebox.messages(ALICE))
+    with onebox.raw() as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<someone@example.org>").code == 250
+        r = c.cmd("RCPT TO:<PostMaster>")
+        assert r.code == 250 and "postmaster@local.test" in r.text, r
+        assert c.data(make_message(to="postmaster")).code == 250
+    assert len(onebox.messages(ALICE)) == before + 1
+    # the domain the host name (mail.onebox.test) is in wins over the oldest one
+    onebox.add_domain("onebox.test")
+    r = rcpt_postmaster()
+    assert r.code == 550 and "postmaster@onebox.test" in r.text, r
+
+
 def test_quota(onebox):
     body = ("q" * 76 + "\n") * 800             # ~62 KB
     for i in range(2):
@@ -401,6 +471,29 @@ def test_quota(onebox):
     assert onebox.send("a@example.org", ALICE)[0].code == 250
     onebox.cli("user", "quota", BOB, "10M")
     assert onebox.send("a@example.org", BOB)[0].code == 250
+
+
+def test_quota_counts_trace_lines_and_mailboxes_once(onebox):
+    """The quota check at the final dot counts the file as stored (the
+    Return-Path/Delivered-To lines onebox adds in front), and a mailbox
+    reached twice in one transaction (directly and through an alias) once:
+    it gets one file."""
+    msg = make_message(to=BOB, body="x" * 4000 + "\n")
+    assert onebox.send("a@example.org", BOB, msg)[0].code == 250
+    (path,) = onebox.message_files(BOB)
+    stored = os.path.getsize(path)
+    trace = len(b"Return-Path: <a@example.org>\nDelivered-To: %s\n" % BOB.encode())
+    # room for one more spool copy, but not for the lines in front of it
+    onebox.cli("user", "quota", BOB, str(2 * stored - trace // 2))
+    r, _ = onebox.send("a@example.org", BOB, msg)
+    assert r.code == 452 and r.enhanced == "4.2.2", r
+    assert len(onebox.messages(BOB)) == 1
+    # room for exactly one more file: bob twice in one transaction is one file
+    onebox.cli("user", "quota", BOB, str(2 * stored))
+    onebox.cli("alias", "add", "bobby@local.test", BOB)
+    r, _ = onebox.send("a@example.org", [BOB, "bobby@local.test"], msg)
+    assert r.code == 250, r
+    assert len(onebox.messages(BOB)) == 2
 
 
 def test_quota_checked_at_data(onebox):

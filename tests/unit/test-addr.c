@@ -1,5 +1,6 @@
 /*
- * test-addr - RFC 5321 address and path parser (server/mail/addr.c).
+ * test-addr - RFC 5321 address and path parser (server/mail/addr.c), and
+ * the IDN conversion of domains to A-labels.
  *
  * Table-driven: every row is one named cmocka test.  Long inputs (limits
  * on local part, label and domain length) are built at start-up.
@@ -362,6 +363,45 @@ test_domain(void **state)
 	assert_int_equal(addr_domain_valid(c->in, c->flags), c->valid);
 }
 
+/* addr_domain_to_ascii: out is the A-label form, or NULL when refused */
+struct idn_case {
+	const char *name;
+	const char *in;
+	const char *out;
+};
+
+static const struct idn_case idn_cases[] = {
+	{ "idn ascii untouched", "example.com", "example.com" },
+	{ "idn ascii a-label untouched", "xn--xample-ova.com", "xn--xample-ova.com" },
+	{ "idn u-label", "\xc3\xab" "xample.com", "xn--xample-ova.com" },
+	{ "idn upper-case u-label folded", "\xc3\x8b" "XAMPLE.COM", "xn--xample-ova.com" },
+	{ "idn decomposed e + diaeresis (NFC)", "e\xcc\x88" "xample.com", "xn--xample-ova.com" },
+	{ "idn several labels", "m\xc3\xbc" "nchen.b\xc3\xbc" "cher.de", "xn--mnchen-3ya.xn--bcher-kva.de" },
+	{ "idn literal untouched", "[192.0.2.1]", "[192.0.2.1]" },
+	{ "idn disallowed symbol", "\xe2\x98\x83.com", NULL },
+	{ "idn zero-width space leaves an empty label", "\xe2\x80\x8b.com", NULL },
+	{ "idn label too long as a-label", "\xc3\xab" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com", NULL },
+};
+
+static void
+test_idn(void **state)
+{
+	const struct idn_case *c = *state;
+	char d[ADDR_DOMAIN_MAX + 1];
+	const char *error = NULL;
+	int r;
+
+	snprintf(d, sizeof(d), "%s", c->in);
+	r = addr_domain_to_ascii(d, &error);
+	if (c->out == NULL) {
+		assert_int_equal(r, -1);
+		assert_non_null(error);
+		return;
+	}
+	assert_int_equal(r, 0);
+	assert_string_equal(d, c->out);
+}
+
 static void
 build_limits(void)
 {
@@ -413,7 +453,7 @@ int
 main(void)
 {
 	static struct CMUnitTest t[NELEM(path_cases) + NELEM(bare_cases) +
-	    NELEM(format_cases) + NELEM(domain_cases) + 1];
+	    NELEM(format_cases) + NELEM(domain_cases) + NELEM(idn_cases) + 1];
 	size_t n = 0;
 
 	build_limits();
@@ -425,6 +465,8 @@ main(void)
 	    NELEM(format_cases), sizeof(format_cases[0]));
 	n = add_cases(t, n, test_domain, (void *)domain_cases,
 	    NELEM(domain_cases), sizeof(domain_cases[0]));
+	n = add_cases(t, n, test_idn, (void *)idn_cases, NELEM(idn_cases),
+	    sizeof(idn_cases[0]));
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_format_truncated);
 	return _cmocka_run_group_tests("addr", t, n, NULL, NULL);
 }

@@ -78,7 +78,7 @@ test_listeners(void **state)
 	    "smtp_listen = 203.0.113.10:25 192.168.1.10:25,[2001:db8::1]:25\n"
 	    "submission_listen =\n"
 	    "pop3s_listen = *:995\n"
-	    "plaintext_auth_listen = 192.168.1.10 10.0.0.1:110\n";
+	    "plaintext_auth_listen = 192.168.1.10 10.0.0.1:110 [2001:DB8::0:7]:587\n";
 
 	assert_int_equal(conf_parse_string("t.conf", text, &c, &err), 0);
 	assert_string_equal(c.hostname, "mail.example.com");
@@ -92,6 +92,12 @@ test_listeners(void **state)
 	assert_int_equal(conf_plaintext_ok(&c, "10.0.0.1", 110), 1);
 	assert_int_equal(conf_plaintext_ok(&c, "10.0.0.1", 995), 0);
 	assert_int_equal(conf_plaintext_ok(&c, "203.0.113.10", 110), 0);
+	/* addresses, not text: zero compression, case, IPv4-mapped */
+	assert_int_equal(conf_plaintext_ok(&c, "2001:db8::7", 587), 1);
+	assert_int_equal(conf_plaintext_ok(&c, "2001:db8::7", 25), 0);
+	assert_int_equal(conf_plaintext_ok(&c, "::ffff:192.168.1.10", 587), 1);
+	assert_int_equal(conf_plaintext_ok(&c, "::ffff:10.0.0.1", 110), 1);
+	assert_int_equal(conf_plaintext_ok(&c, "::ffff:203.0.113.10", 110), 0);
 	assert_string_equal(conf_service_key(SVC_POP3S), "pop3s_listen");
 	conf_free(&c);
 }

@@ -43,17 +43,21 @@ static const struct unstuff_case ucases[] = {
 	{ "not-finished-dot", "a\r\n.", 0, "a\n", "", 0, 0 },
 	{ "not-finished-dotcr", "a\r\n.\r", 0, "a\n", "", 0, 0 },
 	{ "bare-lf", "a\nb\r\n.\r\n", 1, "a\nb\n", "", 0, 1 },
-	{ "bare-cr", "a\rb\r\n.\r\n", 1, "a\rb\n", "", 1, 0 },
-	{ "cr-cr-lf", "a\r\r\n.\r\n", 1, "a\r\n", "", 1, 0 },
+	{ "bare-cr", "a\rb\r\n.\r\n", 1, "a\nb\n", "", 1, 0 },
+	{ "cr-cr-lf", "a\r\r\n.\r\n", 1, "a\n\n", "", 1, 0 },
 	{ "lf-dot-lf-is-content", "a\n.\nb\r\n.\r\n", 1, "a\n.\nb\n", "", 0, 2 },
 	{ "lf-dot-crlf-is-content", "a\n.\r\nb\r\n.\r\n", 1, "a\n.\nb\n", "", 0, 1 },
 	{ "crlf-dot-lf-is-content", "a\r\n.\nb\r\n.\r\n", 1, "a\n\nb\n", "", 0, 1 },
-	{ "cr-dot-cr-is-content", "a\r.\rb\r\n.\r\n", 1, "a\r.\rb\n", "", 2, 0 },
-	{ "crlf-dot-cr-x", "a\r\n.\rb\r\n.\r\n", 1, "a\n\rb\n", "", 1, 0 },
-	{ "crlf-dot-cr-cr-lf", "a\r\n.\r\r\n.\r\n", 1, "a\n\r\n", "", 1, 0 },
+	{ "cr-dot-cr-is-content", "a\r.\rb\r\n.\r\n", 1, "a\n.\nb\n", "", 2, 0 },
+	{ "crlf-dot-cr-x", "a\r\n.\rb\r\n.\r\n", 1, "a\n\nb\n", "", 1, 0 },
+	{ "crlf-dot-cr-cr-lf", "a\r\n.\r\r\n.\r\n", 1, "a\n\n\n", "", 1, 0 },
 	{ "dot-at-start-stuffed", "..\r\n.\r\n", 1, ".\n", "", 0, 0 },
 	{ "nul-and-8bit", "a\0\xff\r\n.\r\n", 1, "a\0\xff\n", "", 0, 0 },
 	{ "lone-cr-at-end", "a\r", 0, "a", "", 0, 0 },
+	{ "cr-cr-x", "a\r\rb\r\n.\r\n", 1, "a\n\nb\n", "", 2, 0 },
+	{ "bare-cr-then-stuffed-dot", "a\r..b\r\n.\r\n", 1, "a\n..b\n", "", 1, 0 },
+	{ "bare-cr-at-start", "\rx\r\n.\r\n", 1, "\nx\n", "", 1, 0 },
+	{ "cr-dot-crlf-is-content", "a\r.\r\nb\r\n.\r\n", 1, "a\n.\nb\n", "", 1, 0 },
 };
 #define NUCASES (sizeof(ucases) / sizeof(ucases[0]))
 
@@ -148,10 +152,10 @@ test_unstuff_cr_at_boundary(void **state)
 {
 	static const struct { const char *a, *b, *out; uint64_t bare_cr; int done; } t[] = {
 		{ "x\r", "\n.\r\n", "x\n", 0, 1 },
-		{ "x\r", "y\r\n.\r\n", "x\ry\n", 1, 1 },
-		{ "x\r", "\r\n.\r\n", "x\r\n", 1, 1 },
+		{ "x\r", "y\r\n.\r\n", "x\ny\n", 1, 1 },
+		{ "x\r", "\r\n.\r\n", "x\n\n", 1, 1 },
 		{ "x\r\n.\r", "\n", "x\n", 0, 1 },
-		{ "x\r\n.\r", "x\r\n", "x\n\rx\n", 1, 0 },
+		{ "x\r\n.\r", "x\r\n", "x\n\nx\n", 1, 0 },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

@@ -7,7 +7,8 @@
  *
  * The "protocol" here is a toy: "LIT n" starts a counted read of n bytes,
  * "BIG" answers with a 4 KB line, "SEND n" streams n bytes through a
- * producer, "FAIL" answers after a delay; every other line is recorded.
+ * producer, "LATER n" likewise from a producer that has nothing until the
+ * test says so, "FAIL" answers after a delay; every other line is recorded.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +37,8 @@ struct toy {
 	int literals_done;
 	uint64_t to_send, sent;		/* SEND n */
 	size_t max_pending;		/* largest output queue seen while sending */
+	int ready;			/* LATER: the producer's data is there */
+	size_t empty_calls;		/* LATER: producer calls while not ready */
 	int *freed;
 };
 
@@ -110,6 +113,18 @@ toy_produce(struct session *b, struct buf *out)
 	return t->sent == t->to_send;
 }
 
+/* toy_produce_later - nothing until t->ready (a worker's data), then
+ * SEND's bytes; fails after 1000 empty calls (a spin) so the test ends. */
+static int
+toy_produce_later(struct session *b, struct buf *out)
+{
+	struct toy *t = toy_of(b);
+
+	if (!t->ready)
+		return ++t->empty_calls > 1000 ? -1 : 0;
+	return toy_produce(b, out);
+}
+
 static void
 toy_line(struct session *b, char *line, size_t len)
 {
@@ -125,6 +140,13 @@ toy_line(struct session *b, char *line, size_t len)
 		t->to_send = n;
 		t->sent = 0;
 		session_send_stream(b, toy_produce, NULL);
+		return;
+	}
+	if (sscanf(line, "LATER %llu", &n) == 1) {
+		session_reply(b, "+OK");
+		t->to_send = n;
+		t->sent = 0;
+		session_send_stream(b, toy_produce_later, NULL);
 		return;
 	}
 	if (strcmp(line, "FAIL") == 0) {
@@ -316,6 +338,52 @@ test_counted_slow_consumer(void **state)
 	finish(t, fd, &freed);
 }
 
+/* push - send what the socket takes of in, pumping the loop between tries. */
+static void
+push(int fd, struct buf *in, int rounds)
+{
+	for (int i = 0; i < rounds && buf_unread(in); i++) {
+		ssize_t w = send(fd, buf_rptr(in), buf_unread(in), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0)
+			buf_consume(in, (size_t)w);
+		else
+			assert_true(errno == EAGAIN);
+		pump(1);
+	}
+}
+
+/* A consumer that stalled while the input buffer filled up, then took
+ * everything when called from outside the I/O handling: reading must
+ * start again (io stops reading while its buffer is full, and nothing
+ * but the session knows that room was made). */
+static void
+test_counted_stalled_consumer_resumes(void **state)
+{
+	size_t n = 1024 * 1024;
+	int fd, freed;
+	struct toy *t = toy_start(&fd, &freed, 0);
+	struct buf in = BUF_INIT;
+
+	buf_printf(&in, "LIT %zu\r\n", n);
+	for (size_t i = 0; i < n; i++)
+		buf_addc(&in, (char)('a' + i % 26));
+	buf_add(&in, "END\r\n", 5);
+	t->full = 1;
+	push(fd, &in, 50);
+	assert_true(buf_unread(&in) > 0);	/* the server stopped reading */
+	assert_int_equal(t->literal.len, 0);
+	t->full = 0;
+	session_process(&t->base);		/* the consumer has room again */
+	push(fd, &in, 2000);
+	pump(20);
+	assert_int_equal(buf_unread(&in), 0);
+	assert_int_equal(t->literal.len, n);
+	assert_int_equal(t->literals_done, 1);
+	assert_memory_equal(t->lines.data, "END\n", 4);
+	buf_free(&in);
+	finish(t, fd, &freed);
+}
+
 static void
 test_client_that_does_not_read(void **state)
 {
@@ -410,6 +478,34 @@ test_stream_bounded(void **state)
 	finish(t, fd, &freed);
 }
 
+/* A producer with nothing yet is suspended, not called in a loop, and
+ * runs again when the protocol resumes it. */
+static void
+test_stream_suspend_resume(void **state)
+{
+	int fd, freed;
+	struct toy *t = toy_start(&fd, &freed, 0);
+	struct buf got = BUF_INIT;
+
+	send_all(fd, "LATER 5000\r\nAFTER\r\n", 19, 0);
+	pump(20);
+	assert_true(t->empty_calls <= 2);	/* no spin */
+	assert_true(session_streaming(&t->base));
+	assert_int_equal(t->lines.len, 0);	/* commands wait for the answer */
+	t->ready = 1;
+	session_stream_resume(&t->base);
+	for (int i = 0; i < 100 && got.len < 12 + 5000; i++) {
+		pump(1);
+		drain(fd, &got);
+	}
+	assert_false(session_streaming(&t->base));
+	assert_int_equal(got.len, 12 + 5000);
+	assert_memory_equal(got.data, "hello\r\n+OK\r\n01234", 17);
+	assert_memory_equal(t->lines.data, "AFTER\n", 6);
+	buf_free(&got);
+	finish(t, fd, &freed);
+}
+
 static void
 test_reply_later_and_close_while_paused(void **state)
 {
@@ -438,9 +534,11 @@ main(void)
 		cmocka_unit_test(test_counted_byte_by_byte),
 		cmocka_unit_test(test_counted_bulk_is_not_buffered_whole),
 		cmocka_unit_test(test_counted_slow_consumer),
+		cmocka_unit_test(test_counted_stalled_consumer_resumes),
 		cmocka_unit_test(test_client_that_does_not_read),
 		cmocka_unit_test(test_over_long_line),
 		cmocka_unit_test(test_stream_bounded),
+		cmocka_unit_test(test_stream_suspend_resume),
 		cmocka_unit_test(test_reply_later_and_close_while_paused),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
