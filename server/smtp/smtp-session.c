@@ -366,7 +366,7 @@ too_many_commands(struct smtp_session *s)
 }
 
 static void
-smtp_command(struct smtp_session *s, char *line, size_t len)
+smtp_dispatch(struct smtp_session *s, char *line, size_t len)
 {
 	struct smtp_command c;
 	struct smtp_parse_error e;
@@ -397,6 +397,22 @@ smtp_command(struct smtp_session *s, char *line, size_t len)
 		t->proceed(s, &c);
 		return;
 	}
+}
+
+/*
+ * smtp_command - one command line.  An AUTH line may carry credentials
+ * (the initial response); it is wiped once handled, whatever the answer
+ * was (AUTH refused on port 25, in a transaction, a syntax error), so no
+ * password stays in the input buffer.
+ */
+static void
+smtp_command(struct smtp_session *s, char *line, size_t len)
+{
+	int auth = str_casecmp_prefix(line, "AUTH ") || str_casecmp_prefix(line, "AUTH\t");
+
+	smtp_dispatch(s, line, len);
+	if (auth)
+		explicit_bzero(line, len);
 }
 
 /* ---- the session base's hooks ---- */

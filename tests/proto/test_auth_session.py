@@ -226,6 +226,22 @@ def test_smtp_auth_line_wiped(onebox_factory):
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="reading a non-dumpable process's memory needs root")
+def test_smtp_refused_auth_line_wiped(onebox_factory):
+    """An AUTH line refused before any SASL step (port 25 offers no AUTH)
+    is wiped too: a client that sends its credentials there anyway must
+    not leave them in smtpd's input buffer."""
+    ob = make(onebox_factory)
+    pw = "Wipe-me-" + secrets.token_hex(8)
+    tok = b64("\0%s\0%s" % (ALICE, pw))
+    c = ob.raw("smtp")
+    c.ehlo()
+    with c:
+        assert c.cmd("AUTH PLAIN " + tok).code == 503
+        left = process_memory_has(service_pid(ob, "smtpd"), [tok.encode(), pw.encode()])
+        assert not left, "credentials left in smtpd's memory: %s" % left
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="reading a non-dumpable process's memory needs root")
 @pytest.mark.parametrize("how", ["pass", "auth"])
 def test_pop3_credentials_wiped(onebox_factory, how):
     ob = make(onebox_factory)
