@@ -105,9 +105,8 @@ auth_done(void *arg, int result, const char *user, uint64_t sent_ms)
 		pop3_reply(s, "-ERR [SYS/TEMP] Temporary authentication failure, try again later");
 	} else {
 		log_info("%016llx pop3 auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
-		pop3_count_error(s);
-		if (!session_closing(&s->base))
-			session_reply_at(&s->base, sent_ms + delay, "-ERR [AUTH] Authentication failed");
+		session_reply_at(&s->base, sent_ms + delay, "-ERR [AUTH] Authentication failed");
+		pop3_count_error(s);	/* at the cap, closes after the delayed reply */
 		return;
 	}
 	if (session_closing(&s->base))

@@ -58,14 +58,27 @@ session_close_after_reply(struct session *s)
 	io_flush_close(s->io);
 }
 
+static void
+too_many_errors(struct session *s)
+{
+	log_info("%016llx %s too many errors address=%s", (unsigned long long)s->id, s->ops->proto, s->peer.ip);
+	s->ops->say(s, SESSION_SAY_TOO_MANY_ERRORS);
+	session_close_after_reply(s);
+}
+
 void
 session_count_error(struct session *s)
 {
 	if (++s->errors < s->ops->max_errors(s) || session_closing(s))
 		return;
-	log_info("%016llx %s too many errors address=%s", (unsigned long long)s->id, s->ops->proto, s->peer.ip);
-	s->ops->say(s, SESSION_SAY_TOO_MANY_ERRORS);
-	session_close_after_reply(s);
+	if (ev_timer_pending(&s->delay_timer)) {
+		/* a failed login's answer is being held back: the goodbye
+		 * goes with it, not before (an early close would tell the
+		 * client the answer ahead of time) */
+		s->cap_after_delay = 1;
+		return;
+	}
+	too_many_errors(s);
 }
 
 void
@@ -117,6 +130,10 @@ session_delay_done(void *arg)
 	if (session_closing(s))
 		return;
 	session_reply(s, "%s", s->delayed_reply);
+	if (s->cap_after_delay) {
+		too_many_errors(s);
+		return;
+	}
 	session_resume(s);
 }
 

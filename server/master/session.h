@@ -156,6 +156,7 @@ struct session {
 	enum session_phase phase;
 	int tls;			/* TLS is up */
 	int errors;			/* towards ops->max_errors */
+	int cap_after_delay;		/* max_errors reached while a reply was delayed */
 	enum session_say ending;	/* goodbye owed (shutdown, life over) */
 	const char *close_error;	/* io's static reason, for the disconnect line */
 
@@ -221,7 +222,9 @@ int session_streaming(const struct session *s);
 void session_stream_resume(struct session *s);
 
 /* session_count_error - one more bad command; at ops->max_errors the
- * protocol says SESSION_SAY_TOO_MANY_ERRORS and the session closes. */
+ * protocol says SESSION_SAY_TOO_MANY_ERRORS and the session closes (if a
+ * delayed reply is pending, right after it: call session_reply_later
+ * first, then this). */
 void session_count_error(struct session *s);
 /* session_starttls - the "go ahead" reply is queued: start the handshake
  * once it is sent. */

@@ -64,9 +64,8 @@ auth_done(void *arg, int result, const char *user, uint64_t sent_ms)
 	case AUTH_FAIL:
 		log_info("%016llx smtp auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
 		s->state = SMTP_S_READY;
-		smtp_count_error(s);
-		if (!session_closing(&s->base))
-			session_reply_at(&s->base, sent_ms + delay, "535 5.7.8 Authentication credentials invalid");
+		session_reply_at(&s->base, sent_ms + delay, "535 5.7.8 Authentication credentials invalid");
+		smtp_count_error(s);	/* at the cap, closes after the delayed reply */
 		return;
 	default:
 		log_warnx("%016llx smtp auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);

@@ -147,14 +147,19 @@ def test_pop3_empty_credentials_refused_at_once(onebox_factory):
 # ---- the error cap ----
 
 def test_smtp_failed_logins_reach_error_cap(onebox_factory):
+    """The failure that reaches the cap is answered like the others, after
+    the full delay, and the goodbye follows it (an early 421 would give the
+    answer away ahead of the delay)."""
     ob = make(onebox_factory, smtp_max_errors="3", auth_max_failures="100",
-              auth_max_failures_per_user="100")
+              auth_max_failures_per_user="100", auth_fail_delay_ms="600")
     with smtp(ob) as c:
         assert c.auth_plain(ALICE, "bad1").code == 535
         assert c.auth_plain(ALICE, "bad2").code == 535
+        t0 = time.monotonic()
         r = c.auth_plain(ALICE, "bad3")
-        if r.code == 535:
-            r = c.reply()
+        assert r.code == 535, r
+        assert time.monotonic() - t0 >= 0.55
+        r = c.reply()
         assert r.code == 421 and "Too many errors" in r.lines[0], r
         assert c.is_closed()
 
@@ -184,6 +189,8 @@ def test_pop3_failed_logins_reach_error_cap(onebox_factory):
             assert c.cmd("PASS bad%d" % i).startswith("-ERR [AUTH]")
         assert c.cmd("USER " + ALICE).startswith("+OK")
         r = c.cmd("PASS bad-last")
+        assert r.startswith("-ERR [AUTH] Authentication failed"), r
+        r = c.line()
         assert r.startswith("-ERR Too many bad commands"), r
         assert c.is_closed()
 
