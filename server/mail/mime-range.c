@@ -277,12 +277,39 @@ part_ok(const struct mime_part *m, size_t i, size_t n, size_t len)
 	    m->first_child != MIME_NONE;
 }
 
+/*
+ * Each part is linked once, from the parent it names, one level below it:
+ * so walking the links (the writers recurse on them) is as bounded as a
+ * parsed tree.
+ */
+static int
+links_ok(const struct mime_part *parts, size_t n)
+{
+	unsigned char *seen = xcalloc(n, 1);
+	int ok = 1;
+
+	for (size_t p = 0; p < n && ok; p++) {
+		uint32_t count = 0;
+
+		for (uint32_t c = parts[p].first_child; c != MIME_NONE && ok;
+		    c = parts[c].next) {
+			ok = !seen[c] && parts[c].parent == p &&
+			    parts[c].depth == parts[p].depth + 1;
+			seen[c] = 1;
+			count++;
+		}
+		ok = ok && count == parts[p].nchildren;
+	}
+	free(seen);
+	return ok;
+}
+
 int
 mime_tree_deserialize(const void *blob, size_t bloblen, const char *data,
     size_t len, struct mime_tree *t)
 {
 	const unsigned char *p = blob;
-	size_t n;
+	size_t n, i;
 
 	if (bloblen < 5 || p[0] != TREE_VERSION)
 		return -1;
@@ -291,13 +318,15 @@ mime_tree_deserialize(const void *blob, size_t bloblen, const char *data,
 	if (n == 0 || n > MIME_MAX_PARTS || bloblen != 5 + n * PART_RECORD)
 		return -1;
 	t->parts = xcalloc(n, sizeof(*t->parts));
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		get_part(&p, &t->parts[i]);
-		if (!part_ok(&t->parts[i], i, n, len)) {
-			free(t->parts);
-			t->parts = NULL;
-			return -1;
-		}
+		if (!part_ok(&t->parts[i], i, n, len))
+			break;
+	}
+	if (i < n || t->parts[0].depth != 0 || !links_ok(t->parts, n)) {
+		free(t->parts);
+		t->parts = NULL;
+		return -1;
 	}
 	t->data = data;
 	t->len = len;

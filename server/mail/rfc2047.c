@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "base64.h"
 #include "rfc2047.h"
 
@@ -55,38 +56,61 @@ convert(iconv_t cd, const char *in, size_t n, struct buf *out)
 }
 
 static int
-is_ascii(const char *in, size_t n)
+is_utf8_name(const char *charset)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)in[i] >= 0x80)
-			return 0;
-	return 1;
+	return charset[0] == '\0' || strcasecmp(charset, "utf-8") == 0 ||
+	    strcasecmp(charset, "utf8") == 0 || strcasecmp(charset, "us-ascii") == 0;
+}
+
+/* Append tmp's bytes to out, each malformed UTF-8 sequence (glibc's
+ * iconv lets some through: code points past U+10FFFF) as U+FFFD. */
+static void
+add_valid_utf8(const struct buf *tmp, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)tmp->data;
+	const unsigned char *end = p + tmp->len;
+
+	while (p < end) {
+		const unsigned char *run = p;
+		size_t n;
+
+		while (p < end && *p < 0x80)
+			p++;
+		buf_add(out, run, (size_t)(p - run));
+		if (p == end)
+			break;
+		n = addr_utf8_len(p);	/* tmp is NUL-terminated (buf.h) */
+		if (n == 0) {
+			add_replacement(out);
+			p++;
+		} else {
+			buf_add(out, p, n);
+			p += n;
+		}
+	}
 }
 
 int
 rfc2047_to_utf8(const char *charset, const char *in, size_t n,
     struct buf *out)
 {
+	struct buf tmp = BUF_INIT;
 	iconv_t cd = (iconv_t)-1;
-	int unknown = 0;
+	int known = 1;
 
-	if (charset[0] != '\0')
+	if (!is_utf8_name(charset)) {
 		cd = iconv_open("UTF-8", charset);
-	if (cd == (iconv_t)-1) {
-		unknown = charset[0] != '\0';
-		if (is_ascii(in, n)) {	/* the common case: no iconv at all */
-			buf_add(out, in, n);
-			return unknown ? -1 : 0;
-		}
-		cd = iconv_open("UTF-8", "UTF-8");
-		if (cd == (iconv_t)-1) {
-			buf_add(out, in, n);
-			return -1;
-		}
+		known = cd != (iconv_t)-1;
 	}
-	convert(cd, in, n, out);
-	iconv_close(cd);
-	return unknown ? -1 : 0;
+	if (cd != (iconv_t)-1) {
+		convert(cd, in, n, &tmp);
+		iconv_close(cd);
+	} else
+		buf_add(&tmp, in, n);	/* UTF-8, or unknown: taken as UTF-8 */
+	if (tmp.len > 0)
+		add_valid_utf8(&tmp, out);
+	buf_free(&tmp);
+	return known ? 0 : -1;
 }
 
 static int
