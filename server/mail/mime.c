@@ -46,6 +46,7 @@ struct parser {
 	struct mark cur;	/* at the start of the line being looked at */
 	struct mime_part *parts;
 	struct mark *hstart, *bstart;	/* per part */
+	uint32_t *last;			/* per part: its last child so far */
 	size_t n, cap;
 	struct level lv[MIME_MAX_DEPTH];
 	int nlv;
@@ -115,6 +116,7 @@ new_part(struct parser *p, uint32_t parent, uint8_t flags)
 		p->parts = xrealloc(p->parts, p->cap * sizeof(*p->parts));
 		p->hstart = xrealloc(p->hstart, p->cap * sizeof(*p->hstart));
 		p->bstart = xrealloc(p->bstart, p->cap * sizeof(*p->bstart));
+		p->last = xrealloc(p->last, p->cap * sizeof(*p->last));
 	}
 	m = &p->parts[p->n++];
 	memset(m, 0, sizeof(*m));
@@ -127,13 +129,9 @@ new_part(struct parser *p, uint32_t parent, uint8_t flags)
 		m->depth = (uint16_t)(par->depth + 1);
 		if (par->first_child == MIME_NONE)
 			par->first_child = idx;
-		else {
-			uint32_t c = par->first_child;
-
-			while (p->parts[c].next != MIME_NONE)
-				c = p->parts[c].next;
-			p->parts[c].next = idx;
-		}
+		else
+			p->parts[p->last[parent]].next = idx;
+		p->last[parent] = idx;
 		par->nchildren++;
 	}
 	return idx;
@@ -322,6 +320,7 @@ mime_parse(const char *data, size_t len, struct mime_tree *t)
 	parse_lines(&p);
 	free(p.hstart);
 	free(p.bstart);
+	free(p.last);
 	t->data = data;
 	t->len = len;
 	t->parts = p.parts;

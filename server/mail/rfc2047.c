@@ -176,14 +176,20 @@ struct eword {
 	size_t len;		/* of the whole "=?...?=" */
 };
 
-/* Parse "=?charset?e?text?=" at s; the decoded bytes go to raw.  0 if it
- * is one, else -1 (raw unchanged). */
+/*
+ * Parse "=?charset?e?text?=" at s; the decoded bytes go to raw.  0 if it
+ * is one (w->len: its length), else -1 with raw unchanged and w->len the
+ * bytes the caller may skip: when no "?=" comes before white space or the
+ * end, no word starting before that point can end either, and skipping it
+ * keeps a long run of "=?a?q?b" linear instead of quadratic.
+ */
 static int
 parse_eword(const char *s, size_t n, struct eword *w, struct buf *raw)
 {
 	const char *cs, *q, *text, *end;
 	size_t cslen, save = raw->len;
 
+	w->len = 1;
 	if (n < 8 || s[0] != '=' || s[1] != '?')
 		return -1;
 	cs = s + 2;
@@ -193,13 +199,13 @@ parse_eword(const char *s, size_t n, struct eword *w, struct buf *raw)
 	cslen = (size_t)(q - cs);
 	text = q + 3;
 	end = text;
-	while (end + 1 < s + n && !(end[0] == '?' && end[1] == '=')) {
-		if (is_lwsp(*end))
-			return -1;	/* words hold no white space */
+	while (end + 1 < s + n && !(end[0] == '?' && end[1] == '=') &&
+	    !is_lwsp(*end))	/* words hold no white space */
 		end++;
-	}
-	if (end + 1 >= s + n)
+	if (end + 1 >= s + n || is_lwsp(*end)) {
+		w->len = (size_t)(end - s);
 		return -1;
+	}
 	for (const char *p = cs; p < q; p++)	/* RFC 2231 §5: charset*lang */
 		if (*p == '*') {
 			cslen = (size_t)(p - cs);
@@ -256,8 +262,12 @@ rfc2047_decode(const char *in, size_t n, struct buf *out)
 		size_t mark = raw.len;
 		int adjacent;
 
-		if (in[i] != '=' || parse_eword(in + i, n - i, &w, &raw) != 0) {
+		if (in[i] != '=') {
 			i++;
+			continue;
+		}
+		if (parse_eword(in + i, n - i, &w, &raw) != 0) {
+			i += w.len;
 			continue;
 		}
 		adjacent = run && only_lwsp(in + plain, i - plain);

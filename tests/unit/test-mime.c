@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "mime.h"
@@ -279,6 +282,66 @@ test_many_parts(void **state)
 	assert_int_equal(t.parts[0].nchildren, MIME_MAX_PARTS - 1);
 	mime_tree_free(&t);
 	buf_free(&b);
+}
+
+/*
+ * A 50 MB attachment: parsed from a map in one pass, with heap use that
+ * does not grow with the message, and streamed back in 64 KB steps.
+ */
+static void
+test_big_file(void **state)
+{
+	static const char head[] = "Subject: big\nContent-Type: multipart/mixed; "
+	    "boundary=z\n\n--z\n\nsee attachment\n--z\n"
+	    "Content-Type: application/octet-stream\n"
+	    "Content-Transfer-Encoding: base64\n\n";
+	static const char tail[] = "--z\n\nend\n--z--\n";
+	char line[77];
+	FILE *f = tmpfile();
+	uint32_t two = 2;
+	struct mime_tree t;
+	struct mime_ranges rs = { 0 };
+	struct mime_reader rd;
+	struct buf out = BUF_INIT;
+	struct timespec a, b;
+	size_t heap, total = 0, total_a = 0, lines = 50 * 1000 * 1000 / 77;
+
+	assert_non_null(f);
+	memset(line, 'A', 76);
+	line[76] = '\n';
+	fwrite(head, 1, sizeof(head) - 1, f);
+	for (size_t i = 0; i < lines; i++)
+		fwrite(line, 1, sizeof(line), f);
+	fwrite(tail, 1, sizeof(tail) - 1, f);
+	fflush(f);
+	heap = mallinfo2().uordblks;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(mime_parse_fd(fileno(f), &t), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	fclose(f);
+	assert_true(mallinfo2().uordblks < heap + 64 * 1024);
+	print_message("parse of %zu bytes: %.1f ms\n", t.len,
+	    (double)(b.tv_sec - a.tv_sec) * 1e3 +
+	    (double)(b.tv_nsec - a.tv_nsec) / 1e6);
+	assert_int_equal(t.nparts, 4);
+	assert_int_equal(t.parts[2].body_lines, lines - 1);
+	assert_int_equal(t.parts[2].body_vlen, lines * 78 - 2);
+	mime_ranges_add(&rs, &t, t.parts[2].body_off, t.parts[2].body_len,
+	    t.parts[2].body_vlen);
+	assert_int_equal(mime_part_number(&t, &two, 1), 2);
+	mime_reader_init(&rd, &t, &rs, 0);
+	for (size_t n; (n = mime_reader_read(&rd, 65536, &out)) > 0; ) {
+		assert_true(n <= 65536);
+		for (size_t i = 0; i < n; i++)
+			total_a += out.data[i] == 'A';
+		total += n;
+		buf_reset(&out);
+	}
+	assert_int_equal(total, rs.vsize);
+	assert_int_equal(total_a, 76 * lines);
+	buf_free(&out);
+	mime_ranges_free(&rs);
+	mime_tree_free(&t);
 }
 
 /* ---- fields and parameters ---- */
@@ -729,6 +792,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_deep_multipart);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_deep_message);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many_parts);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_big_file);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_fields);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rfc2231);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_part_fields_defaults);
