@@ -31,7 +31,7 @@ imap_msg_nstring(struct buf *out, const char *s, size_t n)
 	for (size_t i = 0; i < n && quoted; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		quoted = c >= 0x20 && c < 0x7f;
+		quoted = (c >= 0x20 && c < 0x7f) || c == '\t';
 	}
 	if (quoted) {
 		buf_addc(out, '"');

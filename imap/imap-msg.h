@@ -15,15 +15,16 @@
  *     "ENVELOPE " / "BODYSTRUCTURE " / "BODY ".
  *   - FETCH BODY[section]<o.n>: imap_section_parse() (the text between
  *     the brackets), imap_msg_section() for the ranges; announce
- *     "{min(n, vsize - o)}" (clamped to 0), then stream with mime_reader_init(o) and
- *     mime_reader_read() in steps.  A section that does not exist (a
- *     part number past the last, HEADER of a part that is not a
- *     message/rfc822) returns -1: answer NIL for it.
+ *     "{min(n, vsize - o)}" (0 when o >= vsize), then stream with
+ *     mime_reader_init(o) and mime_reader_read() in steps.  A section
+ *     that does not exist (a part number past the last, HEADER of a part
+ *     that is not a message/rfc822) returns -1: the FETCH code answers
+ *     NIL for it.
  *   - RFC822.HEADER = BODY.PEEK[HEADER], RFC822.TEXT = BODY[TEXT],
  *     RFC822 = BODY[] (empty section), RFC822.SIZE = index vsize.
  *
  * Strings: NIL for an absent value; a quoted string when every byte is
- * printable 7-bit (\" and \\ escaped); otherwise (8-bit, CR, LF, control
+ * printable 7-bit or TAB (\" and \\ escaped); otherwise (8-bit, CR, LF, control
  * characters, or longer than IMAP_MSG_QUOTED_MAX) a literal "{n}\r\n...",
  * with NUL bytes written as 0x80 (a literal may not hold NUL).  Header
  * values are raw, as IMAP requires: unfolded, encoded words left as they

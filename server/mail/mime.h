@@ -12,7 +12,7 @@
  * LFs (LFs not after a CR), the rule of index.h's vsize and of
  * mime_reader, which sends each bare LF as CR LF and everything else as
  * stored.  Lines are counted as LFs (a last line without one is not
- * counted, as Dovecot does).
+ * counted).
  *
  * The tree is a flat array in depth-first order; part 0 is the whole
  * message (its header and body).  A multipart's children are its body

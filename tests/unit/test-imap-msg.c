@@ -201,6 +201,9 @@ static const struct write_case write_cases[] = {
 	  "(NIL {13}\r\ncaf\xc3\xa9\tau lait (({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x\")) "
 	  "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x\")) (({5}\r\nJ\xc3\xb6rg NIL \"j\" \"x\")) "
 	  "NIL NIL NIL NIL NIL)" },
+	{ "envelope: TAB and DEL",
+	  "Subject: a\tb\nIn-Reply-To: x\177\n\n", ENVELOPE,
+	  "(NIL \"a\tb\" NIL NIL NIL NIL NIL NIL {2}\r\nx\177 NIL)" },
 	{ "multipart/alternative",
 	  "From: a@b\nContent-Type: multipart/alternative; boundary=\"b1\"\n\n"
 	  "pre\n--b1\nContent-Type: text/plain\n\nplain\n--b1\n"
