@@ -367,7 +367,7 @@ mime_part_number(const struct mime_tree *t, const uint32_t *nums, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct mime_part *m = &t->parts[cur];
 
-		if (m->kind == MIME_MESSAGE) {
+		if (i > 0 && m->kind == MIME_MESSAGE) {
 			cur = m->first_child;
 			m = &t->parts[cur];
 		}

@@ -116,12 +116,14 @@ int mime_tree_deserialize(const void *blob, size_t bloblen, const char *data,
 
 /*
  * mime_part_number - the part a MIME part number selects (RFC 3501
- * §6.4.5; also what webmail links use): nums[0..n) are 1-based.  Each
- * number steps into the current part: a message/rfc822 part is replaced
- * by its embedded message first; then in a multipart it is the n-th
- * child, and in anything else only 1 is valid and selects the part
- * itself (the body of a non-multipart message is its part 1).  n = 0
- * gives part 0.  MIME_NONE if there is no such part.
+ * §6.4.5; also what webmail links use): nums[0..n) are 1-based.  The
+ * numbers count the body parts of a message, starting with the whole
+ * message (part 0): in a multipart the n-th child; in anything else only
+ * 1 is valid and selects the part itself (the body of a non-multipart
+ * message is its part 1, even when that body is a message/rfc822).  After
+ * the first number, a message/rfc822 part stands for its embedded
+ * message, whose body parts the next number counts.  n = 0 gives part 0.
+ * MIME_NONE if there is no such part.
  */
 uint32_t mime_part_number(const struct mime_tree *t, const uint32_t *nums,
     size_t n);

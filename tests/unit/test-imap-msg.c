@@ -270,6 +270,7 @@ struct section_case {
 };
 
 static const char single_msg[] = "Subject: s\nX-A: 1\n  2\n\nbody\n";
+static const char fwd_msg[] = "Content-Type: message/rfc822\n\nSubject: in\n\nhi\n";
 
 static const struct section_case section_cases[] = {
 	{ "whole message", single_msg, "",
@@ -288,6 +289,14 @@ static const struct section_case section_cases[] = {
 	{ "HEADER.FIELDS none match", single_msg, "HEADER.FIELDS (To)", "\r\n" },
 	{ "HEADER.FIELDS of a header without line end", "Subject: x",
 	  "HEADER.FIELDS (SUBJECT)", "Subject: x\r\n\r\n" },
+	{ "top-level message/rfc822: 1 is the whole embedded message", fwd_msg,
+	  "1", "Subject: in\r\n\r\nhi\r\n" },
+	{ "top-level message/rfc822: 1.1 is its body", fwd_msg, "1.1", "hi\r\n" },
+	{ "top-level message/rfc822: 1.HEADER", fwd_msg, "1.HEADER",
+	  "Subject: in\r\n\r\n" },
+	{ "top-level message/rfc822: HEADER is the outer one", fwd_msg, "HEADER",
+	  "Content-Type: message/rfc822\r\n\r\n" },
+	{ "top-level message/rfc822: 1.2", fwd_msg, "1.2", NULL },
 	{ "dovecot 1", dovecot_msg, "1", "hello\r\n" },
 	{ "dovecot 1.MIME", dovecot_msg, "1.MIME",
 	  "Content-Type: text/x-myown; charset=us-ascii; foo=\"quoted\\\"string\"\r\n"
