@@ -5,12 +5,15 @@
  * rfc5322.h); this file only writes IMAP.
  *
  * How FETCH uses it:
- *   - Once per message: mime_parse_fd() on the message file, then
- *     imap_msg_envelope() and imap_msg_bodystructure() into two bufs,
- *     stored in the index's envelope / bodystructure columns (and
- *     mime_tree_serialize() for the section offsets, if cached too).
- *     BODY (the non-extensible form) is imap_msg_body(); it is cheap to
- *     compute from the tree, or can be cached beside BODYSTRUCTURE.
+ *   - Once per message: mime_open_fd(fd, NULL, 0, &t) parses the file;
+ *     imap_msg_envelope() and imap_msg_bodystructure() into two bufs go
+ *     to the index's envelope / bodystructure columns, and
+ *     mime_tree_serialize() gives a blob of the part offsets worth
+ *     caching beside them.  BODY (the non-extensible form) is
+ *     imap_msg_body(), cheap from the tree, or cached too.
+ *   - Later: mime_open_fd(fd, blob, bloblen, &t) maps the file and uses
+ *     the blob (returns 0) or parses again when it does not fit (1: store
+ *     the new blob); no bytes are read until a section is streamed.
  *   - FETCH ENVELOPE / BODYSTRUCTURE / BODY: copy the cached text after
  *     "ENVELOPE " / "BODYSTRUCTURE " / "BODY ".
  *   - FETCH BODY[section]<o.n>: imap_section_parse() (the text between
@@ -24,9 +27,10 @@
  *     RFC822 = BODY[] (empty section), RFC822.SIZE = index vsize.
  *
  * Strings: NIL for an absent value; a quoted string when every byte is
- * printable 7-bit or TAB (\" and \\ escaped); otherwise (8-bit, CR, LF, control
- * characters, or longer than IMAP_MSG_QUOTED_MAX) a literal "{n}\r\n...",
- * with NUL bytes written as 0x80 (a literal may not hold NUL).  Header
+ * printable 7-bit or TAB (\" and \\ escaped); otherwise (8-bit, CR, LF,
+ * control characters, or longer than IMAP_MSG_QUOTED_MAX) a literal
+ * "{n}\r\n...", with NUL bytes written as 0x80 (a literal may not hold
+ * NUL).  Header
  * values are raw, as IMAP requires: unfolded, encoded words left as they
  * are.  So the cached text is valid for IMAP4rev1 and IMAP4rev2 clients
  * alike.

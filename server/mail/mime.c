@@ -339,13 +339,40 @@ mime_parse_fd(int fd, struct mime_tree *t)
 	if (st.st_size > 0) {
 		/* the parse reads every page: faulting them in one go is three
 		 * times faster than one fault per page (50 MB: 7 ms, not 25) */
-		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ,
+		    MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (map == MAP_FAILED)
 			return -1;
 	}
 	mime_parse(map, (size_t)st.st_size, t);
 	t->map = map;
 	return 0;
+}
+
+int
+mime_open_fd(int fd, const void *blob, size_t bloblen, struct mime_tree *t)
+{
+	struct stat st;
+	void *map = NULL;
+
+	if (blob != NULL) {
+		if (fstat(fd, &st) == -1)
+			return -1;
+		if (st.st_size > 0) {
+			map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+			    fd, 0);
+			if (map == MAP_FAILED)
+				return -1;
+		}
+		if (mime_tree_deserialize(blob, bloblen, map, (size_t)st.st_size,
+		    t) == 0) {
+			t->map = map;
+			return 0;
+		}
+		if (map != NULL)
+			munmap(map, (size_t)st.st_size);
+	}
+	return mime_parse_fd(fd, t) == 0 ? 1 : -1;
 }
 
 void

@@ -60,7 +60,7 @@ enum mime_kind {
 };
 
 enum {
-	MIME_F_DIGEST_CHILD = 1,	/* in a multipart/digest: default type message/rfc822 */
+	MIME_F_DIGEST_CHILD = 1,	/* in a multipart/digest: message/rfc822 by default */
 	MIME_F_DEGRADED = 2,		/* a multipart or message kept as a leaf */
 	MIME_F_NO_BLANK = 4,		/* the header has no empty line after it */
 };
@@ -113,6 +113,16 @@ void mime_tree_free(struct mime_tree *t);
 void mime_tree_serialize(const struct mime_tree *t, struct buf *out);
 int mime_tree_deserialize(const void *blob, size_t bloblen, const char *data,
     size_t len, struct mime_tree *t);
+
+/*
+ * mime_open_fd - the tree of a message file, from its serialised form
+ * when blob is not NULL and fits the file (the file is then mapped
+ * without being read: a BODY[2] of a 50 MB message reads only part 2's
+ * pages), else parsed as mime_parse_fd() does.  1 if it was parsed (store
+ * a new blob), 0 if the blob was used, -1 with errno on failure.
+ */
+int mime_open_fd(int fd, const void *blob, size_t bloblen,
+    struct mime_tree *t);
 
 /*
  * mime_part_number - the part a MIME part number selects (RFC 3501

@@ -574,6 +574,37 @@ test_serialize(void **state)
 	mime_tree_free(&t);
 }
 
+/* mime_open_fd: parsed without a blob or with a bad one, loaded with a
+ * good one; the same tree either way. */
+static void
+test_open_fd(void **state)
+{
+	const char *msg = tree_cases[9].msg;
+	FILE *f = tmpfile();
+	struct mime_tree t, u;
+	struct buf blob = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+
+	assert_non_null(f);
+	fputs(msg, f);
+	fflush(f);
+	assert_int_equal(mime_open_fd(fileno(f), NULL, 0, &t), 1);
+	mime_tree_serialize(&t, &blob);
+	assert_int_equal(mime_open_fd(fileno(f), blob.data, blob.len, &u), 0);
+	describe(&t, 0, &a);
+	describe(&u, 0, &b);
+	assert_string_equal(a.data, b.data);
+	assert_memory_equal(u.data + u.parts[3].body_off, "A", 1);
+	mime_tree_free(&u);
+	blob.data[0] = 99;		/* another version */
+	assert_int_equal(mime_open_fd(fileno(f), blob.data, blob.len, &u), 1);
+	mime_tree_free(&u);
+	mime_tree_free(&t);
+	fclose(f);
+	buf_free(&blob);
+	buf_free(&a);
+	buf_free(&b);
+}
+
 /* ---- RFC 2047 ---- */
 
 struct decode_case {
@@ -799,6 +830,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_part_number);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_reader);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_serialize);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_open_fd);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_header_fields);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_many_addresses);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_dates);
