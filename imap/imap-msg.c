@@ -6,7 +6,12 @@
  * clients have been tested against it for twenty years: types and
  * parameter names as written, all four extension items always present,
  * MISSING_MAILBOX / MISSING_DOMAIN for half addresses, a language list
- * even for one language.  A part that the parser kept as a leaf although
+ * even for one language, the default charset after the other parameters.
+ * message/global is written as a basic body: RFC 9051 gives it an
+ * envelope and a body like message/rfc822, but the text is cached for
+ * IMAP4rev1 clients too, whose grammar (RFC 3501 media-message) would
+ * read that as a broken basic body.  Its parts stay reachable by
+ * number.  A part that the parser kept as a leaf although
  * its type is multipart or message (mime.h: MIME_F_DEGRADED) is written as
  * application/octet-stream: a client must not be promised an envelope or
  * children that are not there.  The writers recurse once per level, at
@@ -174,12 +179,10 @@ write_params(struct buf *out, const struct mime_param *p, size_t n,
 		return;
 	}
 	buf_addc(out, '(');
-	if (add_charset)
-		buf_adds(out, "\"charset\" \"us-ascii\"");
 	for (size_t i = 0; i < n; i++) {
 		struct buf name = BUF_INIT;
 
-		if (i > 0 || add_charset)
+		if (i > 0)
 			buf_addc(out, ' ');
 		buf_adds(&name, p[i].name);
 		if (p[i].extended)
@@ -189,6 +192,9 @@ write_params(struct buf *out, const struct mime_param *p, size_t n,
 		nstr(out, p[i].value);
 		buf_free(&name);
 	}
+	if (add_charset)
+		buf_adds(out, n > 0 ? " \"charset\" \"us-ascii\"" :
+		    "\"charset\" \"us-ascii\"");
 	buf_addc(out, ')');
 }
 
@@ -242,6 +248,8 @@ write_single(const struct mime_tree *t, uint32_t idx, int ext,
 {
 	const struct mime_part *m = &t->parts[idx];
 	int text = strcasecmp(f->type, "text") == 0;
+	int rfc822 = m->kind == MIME_MESSAGE &&
+	    strcasecmp(f->subtype, "rfc822") == 0;
 
 	nstr(out, f->type);
 	buf_addc(out, ' ');
@@ -256,7 +264,7 @@ write_single(const struct mime_tree *t, uint32_t idx, int ext,
 	buf_addc(out, ' ');
 	nstr(out, f->encoding != NULL ? f->encoding : "7bit");
 	buf_printf(out, " %llu", (unsigned long long)m->body_vlen);
-	if (m->kind == MIME_MESSAGE) {
+	if (rfc822) {
 		const struct mime_part *e = &t->parts[m->first_child];
 
 		buf_addc(out, ' ');
@@ -264,7 +272,7 @@ write_single(const struct mime_tree *t, uint32_t idx, int ext,
 		buf_addc(out, ' ');
 		write_part(t, m->first_child, ext, out);
 	}
-	if (text || m->kind == MIME_MESSAGE)
+	if (text || rfc822)
 		buf_printf(out, " %llu", (unsigned long long)m->body_lines);
 	if (!ext)
 		return;

@@ -13,9 +13,8 @@
  * part fall out of two marks without a second pass.  The open parts form
  * a chain from the innermost one up to part 0; the open multiparts are a
  * stack of boundaries.  A line starting with "--" is compared with the
- * boundaries from the innermost out: a match ends every open part inside
- * that multipart and starts its next child (or, for the close delimiter,
- * its epilogue).  Everything is bounded: the stack by MIME_MAX_DEPTH, the
+ * open boundaries: a match ends every open part inside that multipart and
+ * starts its next child (or, for the close delimiter, its epilogue).  Everything is bounded: the stack by MIME_MAX_DEPTH, the
  * parts by MIME_MAX_PARTS, and each line is looked at once.
  */
 #include <errno.h>
@@ -51,6 +50,7 @@ struct parser {
 	struct level lv[MIME_MAX_DEPTH];
 	int nlv;
 	uint32_t open;		/* the innermost open part */
+	uint64_t after_boundary;	/* where the last boundary line ended */
 };
 
 /* The end of the line at m (after its LF, or the end of the data). */
@@ -78,31 +78,32 @@ blank_line(const struct parser *p, uint64_t off)
 
 /*
  * The open level whose delimiter the line at off is, or -1; *close_r
- * tells "--B--".  Transport padding (spaces, tabs, a CR) may follow.
+ * tells "--B--".  As Dovecot, a boundary is matched as a prefix of the
+ * line (mailers put padding or garbage after it), and of two open
+ * boundaries that match, the longer wins ("--abc" is not "--ab" plus c).
  */
 static int
 boundary_line(const struct parser *p, uint64_t off, int *close_r)
 {
 	const char *s = p->d + off;
-	size_t rest = p->len - off;
+	size_t rest = p->len - off, best_len = 0;
+	int best = -1;
 
 	if (p->nlv == 0 || rest < 3 || s[0] != '-' || s[1] != '-')
 		return -1;
 	for (int k = p->nlv - 1; k >= 0; k--) {
 		const struct level *l = &p->lv[k];
-		size_t i = 2 + l->blen;
 
-		if (l->closed || rest < i || memcmp(s + 2, l->boundary, l->blen) != 0)
-			continue;
-		*close_r = rest >= i + 2 && s[i] == '-' && s[i + 1] == '-';
-		if (*close_r)
-			i += 2;
-		while (i < rest && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'))
-			i++;
-		if (i == rest || s[i] == '\n')
-			return k;
+		if (!l->closed && rest >= 2 + l->blen && l->blen > best_len &&
+		    memcmp(s + 2, l->boundary, l->blen) == 0) {
+			best = k;
+			best_len = l->blen;
+		}
 	}
-	return -1;
+	if (best >= 0)
+		*close_r = rest >= 4 + best_len && s[2 + best_len] == '-' &&
+		    s[3 + best_len] == '-';
+	return best;
 }
 
 static uint32_t
@@ -253,6 +254,9 @@ set_end(struct parser *p, uint32_t idx, const struct mark *end)
  * End every open part inside the multipart of level k (a boundary line
  * of it is at p->cur): their bodies end before the line end in front of
  * the boundary, or where they start when the boundary follows at once.
+ * A line end that closes a boundary line (a close delimiter with an empty
+ * epilogue, then the outer boundary) stays with the parts, as Dovecot
+ * counts it: the sizes clients have seen for years.
  */
 static void
 end_inside(struct parser *p, int k)
@@ -260,7 +264,7 @@ end_inside(struct parser *p, int k)
 	uint32_t stop = p->lv[k].part;
 	struct mark e = p->cur;
 
-	if (e.off > 0 && p->d[e.off - 1] == '\n') {
+	if (e.off > p->after_boundary && p->d[e.off - 1] == '\n') {
 		e.off--;
 		e.lf--;
 		if (e.off > 0 && p->d[e.off - 1] == '\r')
@@ -268,9 +272,15 @@ end_inside(struct parser *p, int k)
 		else
 			e.bare--;
 	}
+	/* innermost first: a body that starts after e (its header's empty
+	 * line was the line end taken off) ends where it starts, and so
+	 * does every part around it, which holds that header */
 	for (uint32_t c = p->open; c != stop && c != MIME_NONE;
-	    c = p->parts[c].parent)
-		set_end(p, c, e.off >= p->bstart[c].off ? &e : &p->bstart[c]);
+	    c = p->parts[c].parent) {
+		if (e.off < p->bstart[c].off)
+			e = p->bstart[c];
+		set_end(p, c, &e);
+	}
 	p->open = stop;
 	while (p->nlv > k + 1)
 		free(p->lv[--p->nlv].boundary);
@@ -288,6 +298,7 @@ parse_lines(struct parser *p)
 		}
 		end_inside(p, k);
 		next_line(p, &p->cur);
+		p->after_boundary = p->cur.off;
 		if (close) {
 			p->lv[k].closed = 1;
 			continue;

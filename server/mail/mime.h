@@ -20,7 +20,11 @@
  * message/rfc822 (or message/global) part has one child: the embedded
  * message, whose header starts where the part's body starts.  Where a part
  * ends: the line end before a boundary belongs to the boundary (RFC 2046
- * §5.1.1); at the end of the file every open part ends with the file.
+ * §5.1.1), except the line end of a boundary line itself (a close
+ * delimiter right before the outer boundary), which stays with the parts,
+ * as Dovecot counts it; at the end of the file every open part ends with
+ * the file.  A boundary matches as a prefix of its line, the longest
+ * open one winning (Dovecot again: mailers put garbage after boundaries).
  *
  * Bad MIME never fails the parse: a missing final boundary ends the parts
  * at the parent's next boundary or at the end; a boundary line of an
