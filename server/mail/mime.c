@@ -296,6 +296,10 @@ parse_lines(struct parser *p)
 			next_line(p, &p->cur);
 			continue;
 		}
+		/* a delimiter cut by the end of the file ends the parts but
+		 * starts none (as Dovecot: a truncated close delimiter) */
+		if (memchr(p->d + p->cur.off, '\n', p->len - p->cur.off) == NULL)
+			close = 1;
 		end_inside(p, k);
 		next_line(p, &p->cur);
 		p->after_boundary = p->cur.off;

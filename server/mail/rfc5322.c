@@ -359,8 +359,9 @@ parse_list(struct lexer *lx, struct addr_list *l)
 			read_domain(lx, &e.host);
 			next_token(lx);		/* a trailing comment is the name */
 			lx->pushed = 1;
-			emit(l, RFC5322_MAILBOX, &lx->comment, NULL, &e.local,
-			    &e.host);
+			if (e.local.len > 0 || e.host.len > 0)	/* not a stray '@' */
+				emit(l, RFC5322_MAILBOX, &lx->comment, NULL,
+				    &e.local, &e.host);
 			entry_reset(&e);
 			buf_reset(&lx->comment);
 		} else if (special_is(lx, ':') && !in_group) {

@@ -181,6 +181,9 @@ static const struct tree_case tree_cases[] = {
 	  "Content-Type: multipart/mixed; boundary=d\n\n--d\n\nX\n--d--\n"
 	  "--d\n\nY\n--d--\n",
 	  "M(45,84,11)[M(45,17,4)[L(2,1,0)] L(2,1,0)]" },
+	{ "delimiter cut by the end of the file starts no part",
+	  "Content-Type: multipart/mixed; boundary=c\n\n--c\n\nA\n--c",
+	  "M(45,13,3)[L(2,1,0)]" },
 	{ "multipart/digest children are messages",
 	  "Content-Type: multipart/digest; boundary=d\n\n--d\n\n"
 	  "Subject: m1\n\nbody1\n--d--\n",
