@@ -359,7 +359,8 @@ mime_parse_fd(int fd, struct mime_tree *t)
 		if (map == MAP_FAILED)
 			return -1;
 	}
-	mime_parse(map, (size_t)st.st_size, t);
+	/* an empty file has no map; t->data is never NULL all the same */
+	mime_parse(map != NULL ? map : "", (size_t)st.st_size, t);
 	t->map = map;
 	return 0;
 }
@@ -379,8 +380,8 @@ mime_open_fd(int fd, const void *blob, size_t bloblen, struct mime_tree *t)
 			if (map == MAP_FAILED)
 				return -1;
 		}
-		if (mime_tree_deserialize(blob, bloblen, map, (size_t)st.st_size,
-		    t) == 0) {
+		if (mime_tree_deserialize(blob, bloblen, map != NULL ? map : "",
+		    (size_t)st.st_size, t) == 0) {
 			t->map = map;
 			return 0;
 		}

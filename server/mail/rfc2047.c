@@ -273,7 +273,8 @@ rfc2047_decode(const char *in, size_t n, struct buf *out)
 		adjacent = run && only_lwsp(in + plain, i - plain);
 		if (run && !(adjacent && strcasecmp(cs, w.charset) == 0)) {
 			rfc2047_to_utf8(cs, raw.data, mark, out);
-			memmove(raw.data, raw.data + mark, raw.len - mark);
+			if (mark > 0)	/* raw.data is NULL while nothing was decoded */
+				memmove(raw.data, raw.data + mark, raw.len - mark);
 			raw.len -= mark;
 		}
 		if (!adjacent)

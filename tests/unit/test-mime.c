@@ -608,6 +608,19 @@ test_open_fd(void **state)
 	mime_tree_free(&u);
 	mime_tree_free(&t);
 	fclose(f);
+	/* an empty file: no map, but data is never NULL */
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(mime_open_fd(fileno(f), NULL, 0, &t), 1);
+	assert_non_null(t.data);
+	assert_int_equal(t.nparts, 1);
+	buf_reset(&blob);
+	mime_tree_serialize(&t, &blob);
+	assert_int_equal(mime_open_fd(fileno(f), blob.data, blob.len, &u), 0);
+	assert_non_null(u.data);
+	mime_tree_free(&u);
+	mime_tree_free(&t);
+	fclose(f);
 	buf_free(&blob);
 	buf_free(&a);
 	buf_free(&b);
@@ -644,6 +657,8 @@ static const struct decode_case decode_cases[] = {
 	{ "raw 8-bit UTF-8", "caf\xc3\xa9", "caf\xc3\xa9" },
 	{ "raw 8-bit latin1", "caf\xe9!", "caf\xef\xbf\xbd!" },
 	{ "empty word", "=?utf-8?q?" "?=x", "x" },
+	{ "empty word, then a word in another charset",
+	  "=?utf-8?q?" "?= =?iso-8859-1?q?=E9?=", "\xc3\xa9" },
 };
 
 static void
