@@ -31,10 +31,10 @@
  * enclosing multipart ends the inner ones; a header without an empty line
  * ends at a boundary or at the end (empty body); a multipart without a
  * boundary or in which no delimiter comes, an encoded message/rfc822, or
- * one past the limits
- * (MIME_MAX_DEPTH levels, MIME_MAX_PARTS parts) stays a leaf and is flagged
- * MIME_F_DEGRADED (mime_part_fields() then says application/octet-stream,
- * so no writer promises children that are not there).  The parser is one
+ * one past the limits (MIME_MAX_DEPTH levels, MIME_MAX_PARTS parts) stays
+ * a leaf and is flagged MIME_F_DEGRADED (mime_part_fields() then says
+ * application/octet-stream, so no writer promises children that are not
+ * there).  The parser is one
  * pass over the bytes, keeps no copy of them (map the file: mime_parse_fd)
  * and uses memory in proportion to the number of parts only.
  *
