@@ -4,7 +4,8 @@
  *
  * The input is a stored message.  It is parsed; every part is checked
  * against a recount of its own bytes; BODYSTRUCTURE, BODY and the
- * envelope of every message part are written; every header field is
+ * envelope of every message part are written; every leaf is decoded
+ * whole and byte by byte (the same bytes) and as text (valid UTF-8); every header field is
  * decoded (the result must be valid UTF-8), parsed as addresses and as a
  * date; every part number is looked up as a section in each form and read
  * back through the CR LF reader (the bytes read must be the size
@@ -17,6 +18,7 @@
 
 #include "imap/imap-msg.h"
 #include "mime.h"
+#include "mime-decode.h"
 #include "rfc2047.h"
 #include "rfc5322.h"
 
@@ -137,6 +139,39 @@ check_fields(const struct mime_tree *t, size_t i)
 	buf_free(&out);
 }
 
+/* A leaf decoded whole and byte by byte gives the same bytes, as many
+ * as mime_part_decoded_size() says; a text part's text is UTF-8. */
+static void
+check_decoding(const struct mime_tree *t, uint32_t i)
+{
+	const struct mime_part *m = &t->parts[i];
+	struct mime_fields f;
+	struct mime_decoder a, b;
+	struct buf whole = BUF_INIT, bytes = BUF_INIT;
+
+	if (m->kind != MIME_LEAF)
+		return;
+	mime_part_fields(t, i, &f);
+	mime_decoder_init(&a, mime_cte_parse(f.encoding));
+	mime_decoder_init(&b, mime_cte_parse(f.encoding));
+	mime_decoder_feed(&a, t->data + m->body_off, m->body_len, &whole);
+	mime_decoder_end(&a, &whole);
+	for (uint64_t k = 0; k < m->body_len; k++)
+		mime_decoder_feed(&b, t->data + m->body_off + k, 1, &bytes);
+	mime_decoder_end(&b, &bytes);
+	if (whole.len != bytes.len || (whole.len > 0 &&
+	    memcmp(whole.data, bytes.data, whole.len) != 0) ||
+	    whole.len != mime_part_decoded_size(t, i))
+		abort();
+	buf_reset(&whole);
+	if (mime_part_text(t, i, 1 << 20, &whole) == 0 &&
+	    !valid_utf8((const unsigned char *)whole.data, whole.len))
+		abort();
+	mime_fields_clear(&f);
+	buf_free(&whole);
+	buf_free(&bytes);
+}
+
 /* Read a section whole from offset 0 and from half way; sizes must add up. */
 static void
 read_section(const struct mime_tree *t, const char *spec)
@@ -206,6 +241,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			imap_msg_envelope(t.data + t.parts[i].hdr_off,
 			    t.parts[i].hdr_len, &out);
 		check_fields(&t, i);
+		check_decoding(&t, (uint32_t)i);
 	}
 	check_sections(&t);
 	mime_tree_serialize(&t, &blob);

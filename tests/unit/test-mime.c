@@ -1,7 +1,7 @@
 /*
  * test-mime - the mail layer's message structure: server/mail/mime.c
  * (part tree, Content-* fields, ranges and the CR LF reader, serialised
- * trees), rfc5322.c (fields, addresses, dates) and rfc2047.c (encoded
+ * trees), mime-decode.c (transfer encodings, a part's text), rfc5322.c (fields, addresses, dates) and rfc2047.c (encoded
  * words, charsets).
  *
  * Trees are checked as a compact description: per part its kind (L leaf,
@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "mime.h"
+#include "mime-decode.h"
 #include "rfc2047.h"
 #include "rfc5322.h"
 
@@ -626,6 +627,92 @@ test_open_fd(void **state)
 	buf_free(&b);
 }
 
+/* ---- transfer encodings ---- */
+
+struct cte_case {
+	const char *name;
+	enum mime_cte cte;
+	const char *in;
+	const char *out;
+	size_t outlen;		/* 0: strlen(out) */
+};
+
+static const struct cte_case cte_cases[] = {
+	{ "7bit: bare LF to CR LF", MIME_CTE_7BIT, "a\nb\r\nc\n", "a\r\nb\r\nc\r\n", 0 },
+	{ "7bit: bare CR kept", MIME_CTE_7BIT, "a\rb\r", "a\rb\r", 0 },
+	{ "unknown is identity", MIME_CTE_UNKNOWN, "x\ny", "x\r\ny", 0 },
+	{ "base64", MIME_CTE_BASE64, "aGVsbG8=", "hello", 0 },
+	{ "base64 with line ends", MIME_CTE_BASE64, "aGVs\r\nbG8=\n", "hello", 0 },
+	{ "base64 without padding", MIME_CTE_BASE64, "aGVsbG8", "hello", 0 },
+	{ "base64 with garbage", MIME_CTE_BASE64, "aG*Vs bG8\t", "hello", 0 },
+	{ "base64 blocks concatenated", MIME_CTE_BASE64, "aGk=aGk=", "hihi", 0 },
+	{ "base64 binary", MIME_CTE_BASE64, "AP8A", "\0\xff\0", 3 },
+	{ "qp escapes", MIME_CTE_QP, "caf=C3=A9 x=3Dy", "caf\xc3\xa9 x=y", 0 },
+	{ "qp lower-case hex", MIME_CTE_QP, "=c3=a9", "\xc3\xa9", 0 },
+	{ "qp soft line breaks", MIME_CTE_QP, "a=\nb=\r\nc", "abc", 0 },
+	{ "qp hard line breaks", MIME_CTE_QP, "a\nb\r\n", "a\r\nb\r\n", 0 },
+	{ "qp bad escape kept", MIME_CTE_QP, "a=ZZ=4x=", "a=ZZ=4x=", 0 },
+	{ "qp cut escape kept", MIME_CTE_QP, "a=4", "a=4", 0 },
+	{ "qp trailing white space kept", MIME_CTE_QP, "a \t\nb", "a \t\r\nb", 0 },
+	{ "qp '=' CR without LF", MIME_CTE_QP, "a=\rb", "ab", 0 },
+};
+
+/* Whole, byte by byte and in pieces of 2..7: the same output. */
+static void
+test_cte(void **state)
+{
+	const struct cte_case *c = *state;
+	size_t want = c->outlen ? c->outlen : strlen(c->out), n = strlen(c->in);
+
+	for (size_t step = 1; step <= 8; step++) {
+		struct mime_decoder d;
+		struct buf out = BUF_INIT;
+		size_t piece = step == 8 ? n : step;
+
+		mime_decoder_init(&d, c->cte);
+		for (size_t off = 0; off < n; off += piece)
+			mime_decoder_feed(&d, c->in + off,
+			    n - off < piece ? n - off : piece, &out);
+		mime_decoder_end(&d, &out);
+		assert_int_equal(out.len, want);
+		if (want > 0)
+			assert_memory_equal(out.data, c->out, want);
+		buf_free(&out);
+	}
+}
+
+static void
+test_part_decoding(void **state)
+{
+	const char *msg = "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\ncaf=E9\nx=\n\n--b\n"
+	    "Content-Type: application/octet-stream\n"
+	    "Content-Transfer-Encoding: BASE64\n\naGVs\nbG8=\n--b\n"
+	    "Content-Type: text/html\n\n<p>\n--b--\n";
+	struct mime_tree t;
+	struct buf out = BUF_INIT;
+
+	assert_int_equal(mime_cte_parse(NULL), MIME_CTE_7BIT);
+	assert_int_equal(mime_cte_parse("x-uuencode"), MIME_CTE_UNKNOWN);
+	mime_parse(msg, strlen(msg), &t);
+	assert_int_equal(mime_part_decoded_size(&t, 2), 5);
+	assert_int_equal(mime_part_decoded_size(&t, 1), 7);	/* caf\xe9 CR LF x */
+	assert_int_equal(mime_part_text(&t, 1, SIZE_MAX, &out), 0);
+	assert_string_equal(out.data, "caf\xc3\xa9\r\nx");
+	buf_reset(&out);
+	assert_int_equal(mime_part_text(&t, 1, 3, &out), 0);	/* bounded */
+	assert_string_equal(out.data, "caf");
+	buf_reset(&out);
+	assert_int_equal(mime_part_text(&t, 2, SIZE_MAX, &out), -1);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(mime_part_text(&t, 0, SIZE_MAX, &out), -1);
+	assert_int_equal(mime_part_text(&t, 3, SIZE_MAX, &out), 0);
+	assert_string_equal(out.data, "<p>");
+	buf_free(&out);
+	mime_tree_free(&t);
+}
+
 /* ---- RFC 2047 ---- */
 
 struct decode_case {
@@ -830,7 +917,7 @@ test_dates(void **state)
 int
 main(void)
 {
-	struct CMUnitTest tests[128];
+	struct CMUnitTest tests[160];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(tree_cases) / sizeof(tree_cases[0]); i++)
@@ -839,6 +926,9 @@ main(void)
 	for (size_t i = 0; i < sizeof(decode_cases) / sizeof(decode_cases[0]); i++)
 		tests[n++] = (struct CMUnitTest){ decode_cases[i].name,
 		    test_decode, NULL, NULL, (void *)&decode_cases[i] };
+	for (size_t i = 0; i < sizeof(cte_cases) / sizeof(cte_cases[0]); i++)
+		tests[n++] = (struct CMUnitTest){ cte_cases[i].name,
+		    test_cte, NULL, NULL, (void *)&cte_cases[i] };
 	for (size_t i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]); i++)
 		tests[n++] = (struct CMUnitTest){ addr_cases[i].name,
 		    test_addresses, NULL, NULL, (void *)&addr_cases[i] };
@@ -849,6 +939,7 @@ main(void)
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_big_file);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_fields);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rfc2231);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_part_decoding);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_part_fields_defaults);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_part_number);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_reader);
