@@ -74,7 +74,7 @@ check_unstuff(const char *in, size_t n, size_t piece)
 	int da = unstuff(in, n, n ? n : 1, &a, &used_a, &ua);
 	int db = unstuff(in, n, piece, &b, &used_b, &ub);
 
-	if (da != db || used_a != used_b || a.len != b.len || memcmp(a.data, b.data, a.len) != 0 ||
+	if (da != db || used_a != used_b || a.len != b.len || (a.len && memcmp(a.data, b.data, a.len) != 0) ||
 	    ua.bare_cr != ub.bare_cr || ua.bare_lf != ub.bare_lf || ua.lines != ub.lines)
 		abort();
 	if (da != (end != 0) || (da && used_a != end) || a.len > n)
