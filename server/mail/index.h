@@ -126,4 +126,35 @@ char *index_msg_path(struct mbox_index *ix, const struct index_msg *m);
 /* index_name_flags - IDX_* flags from a file name's ":2,..." suffix. */
 uint32_t index_name_flags(const char *filename);
 
+/*
+ * Folders of a Maildir++ root (index-folder.c), by their IMAP names:
+ * "INBOX" (any case) is the root itself; "A/B" is the directory ".A.B"
+ * under it (hierarchy separator '/'; a '.' or '\' inside a level is
+ * stored as "\2e" / "\5c").  Names are modified UTF-7 as the client
+ * sent them.
+ */
+#define INDEX_FOLDER_NAME_MAX	512
+
+/* The standard folders every user gets at first login, with their
+ * special-use attribute (RFC 6154); NULL-terminated. */
+struct index_special_folder {
+	const char *name;
+	const char *use;
+};
+extern const struct index_special_folder index_special_folders[];
+
+/* index_folder_name_valid - 1 if name can be a folder: not empty, no
+ * empty level, no control character, no wildcard. */
+int index_folder_name_valid(const char *name);
+int index_folder_is_inbox(const char *name);
+/* index_folder_dir - malloc'd directory of folder name, or NULL if the
+ * name is not valid. */
+char *index_folder_dir(const char *root, const char *name);
+/* index_folder_make - create dir as a Maildir++ sub-folder; 0/-1 (errno). */
+int index_folder_make(const char *dir);
+/* index_folders_init - at every login: make the root; at the first one
+ * (no subscriptions file yet) also the standard folders, subscribed.
+ * 0/-1 (logged). */
+int index_folders_init(const char *root);
+
 #endif

@@ -1,0 +1,96 @@
+/*
+ * imap - the IMAP server process (RFC 3501 IMAP4rev1; RFC 2595 STARTTLS,
+ * RFC 4959 SASL-IR, RFC 7888 LITERAL+, RFC 2971 ID, RFC 5161 ENABLE,
+ * RFC 2342 NAMESPACE) over the Maildir++ folders and their indexes
+ * (index.h).
+ *
+ * Files: imapd.c (the service: svc_run with a worker pool), imap-session.c
+ * (the session base's hooks, and the assembly of a command from its lines
+ * and literals), imap-commands.c (the command table and the commands of
+ * every state), imap-auth.c (LOGIN, AUTHENTICATE, the per user and
+ * address limit), imap-parse.c (pure parsing: arguments, literals,
+ * sequence sets).
+ *
+ * One imapd process serves every session in one event loop; blocking work
+ * (making the standard folders at login) goes to its worker threads.
+ */
+#ifndef ONEBOX_IMAP_H
+#define ONEBOX_IMAP_H
+
+#include "auth-client.h"
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "front.h"
+#include "imap-parse.h"
+#include "sasl.h"
+#include "service.h"
+#include "session.h"
+
+#include <stdint.h>
+
+#define IMAP_OUT_HIGH		(64 * 1024)	/* stop producing above this much queued */
+#define IMAP_MAX_ERRORS		20		/* bad commands before the connection is closed */
+
+enum imap_state {
+	IMAP_S_NOT_AUTH,	/* greeting sent, not logged in */
+	IMAP_S_SASL,		/* AUTHENTICATE sent "+ ", waiting for the answer line */
+	IMAP_S_AUTH_WAIT,	/* authd or the login's folder set-up; input paused */
+	IMAP_S_AUTH,		/* logged in, no mailbox selected */
+	IMAP_S_LOGOUT,		/* LOGOUT answered; closing */
+};
+/* (TLS handshakes, closing and streamed answers are the session base's:
+ * session.h) */
+
+struct imapd;
+struct login_job;
+
+struct imap_session {
+	struct session base;	/* first: id, io, peer, tls, errors */
+	struct imapd *d;
+	enum imap_state state;
+
+	/* the command being assembled from lines and literals */
+	struct buf cmd;
+	char tag[IMAP_TAG_MAX + 1];	/* of the command in progress */
+
+	/* authentication */
+	uint32_t auth_req;
+	struct sasl sasl;
+	char *user;		/* authenticated canonical address */
+	char *root;		/* its Maildir++ root */
+	struct login_job *login;	/* the folder set-up in progress */
+	unsigned long ncommands;
+};
+
+/* The imapd process: the service and its worker threads. */
+struct imapd {
+	struct service svc;	/* first: svc_run's, and the sessions */
+	struct jobs *jobs;
+};
+
+/* imap-session.c */
+void imap_session_start(struct service *svc, int fd, const struct front_peer *peer);
+/* imap_reply - one line (CR LF added). */
+void imap_reply(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* imap_tagged - "<tag> <text>" for the command in progress. */
+void imap_tagged(struct imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* imap_bad - a tagged BAD (counted towards IMAP_MAX_ERRORS). */
+void imap_bad(struct imap_session *s, const char *text);
+static inline void imap_process(struct imap_session *s) { session_process(&s->base); }
+
+/* imap-commands.c */
+/* imap_command - run one complete command (lines and literals). */
+void imap_command(struct imap_session *s, const char *cmd, size_t len);
+/* imap_capability - the capability list for the session's state. */
+void imap_capability(struct imap_session *s, struct buf *out);
+
+/* imap-auth.c */
+int imap_auth_allowed(struct imap_session *s);
+void imap_cmd_login(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_authenticate(struct imap_session *s, const struct imap_command *c);
+/* imap_sasl_line - the client's answer to "+ " in IMAP_S_SASL. */
+void imap_sasl_line(struct imap_session *s, char *line);
+void imap_auth_cancel(struct imap_session *s);
+
+#endif
