@@ -245,6 +245,8 @@ parse_one(struct parser *ps, int depth, struct imap_arg *a)
 		return 0;
 	case ')':
 		return fail(ps, "Unexpected )");
+	case ' ':
+		return fail(ps, "Extra space");
 	default:
 		return parse_atom(ps, a);
 	}
@@ -271,7 +273,10 @@ parse_args(struct parser *ps, int depth, char close, struct imap_arg **v_r, size
 			return 0;
 		}
 		if (!first || close == '\0') {
-			if (*ps->p != ' ')
+			unsigned char c = (unsigned char)*ps->p;
+			if (c < 0x20 || c >= 0x7f)
+				return fail(ps, "Invalid character in the arguments");
+			if (c != ' ')
 				return fail(ps, close ? "Missing space in a list" : "Missing space between arguments");
 			ps->p++;
 			if (ps->p == ps->end || *ps->p == ' ' || (close && *ps->p == close))
