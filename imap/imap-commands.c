@@ -16,7 +16,8 @@
 
 /* the states a command is valid in */
 #define NOT_AUTH	(1u << IMAP_S_NOT_AUTH)
-#define AUTH		(1u << IMAP_S_AUTH)
+#define AUTH		(1u << IMAP_S_AUTH | 1u << IMAP_S_SELECTED)
+#define SELECTED	(1u << IMAP_S_SELECTED)
 #define ANY		(NOT_AUTH | AUTH)
 
 #define ID_PAIRS_MAX	30	/* RFC 2971 §3.3 */
@@ -34,8 +35,10 @@ void
 imap_capability(struct imap_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE NAMESPACE");
-	if (s->state != IMAP_S_NOT_AUTH)
+	if (s->state != IMAP_S_NOT_AUTH) {
+		buf_adds(out, " UNSELECT CHILDREN SPECIAL-USE STATUS=SIZE");
 		return;
+	}
 	if (!s->base.tls && s->d->svc.tls && s->base.peer.svc == SVC_IMAP)
 		buf_adds(out, " STARTTLS");
 	if (imap_auth_allowed(s))
@@ -145,6 +148,19 @@ static const struct imap_cmdtab commands[] = {
 	{ "AUTHENTICATE", NOT_AUTH, 1, 2, imap_cmd_authenticate },
 	{ "ENABLE", AUTH, 1, 64, do_enable },
 	{ "NAMESPACE", AUTH, 0, 0, do_namespace },
+	{ "LIST", AUTH, 2, 5, imap_cmd_list },
+	{ "LSUB", AUTH, 2, 2, imap_cmd_lsub },
+	{ "CREATE", AUTH, 1, 1, imap_cmd_create },
+	{ "DELETE", AUTH, 1, 1, imap_cmd_delete },
+	{ "RENAME", AUTH, 2, 2, imap_cmd_rename },
+	{ "SUBSCRIBE", AUTH, 1, 1, imap_cmd_subscribe },
+	{ "UNSUBSCRIBE", AUTH, 1, 1, imap_cmd_unsubscribe },
+	{ "STATUS", AUTH, 2, 2, imap_cmd_status },
+	{ "SELECT", AUTH, 1, 1, imap_cmd_select },
+	{ "EXAMINE", AUTH, 1, 1, imap_cmd_select },
+	{ "CLOSE", SELECTED, 0, 0, imap_cmd_close },
+	{ "UNSELECT", SELECTED, 0, 0, imap_cmd_unselect },
+	{ "CHECK", SELECTED, 0, 0, imap_cmd_check },
 };
 
 static const struct imap_cmdtab *
@@ -162,6 +178,8 @@ wrong_state(struct imap_session *s, const struct imap_cmdtab *t)
 {
 	if (t->states == NOT_AUTH)
 		imap_bad(s, "Already logged in");
+	else if (t->states == SELECTED && s->state == IMAP_S_AUTH)
+		imap_bad(s, "No mailbox selected");
 	else
 		imap_bad(s, "Log in first");
 }

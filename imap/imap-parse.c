@@ -403,6 +403,36 @@ imap_arg_string(const struct imap_arg *a)
 	return a->type == IMAP_ARG_QUOTED || a->type == IMAP_ARG_LITERAL ? a->str : NULL;
 }
 
+/* ---- modified UTF-7 ---- */
+
+static int
+is_mb64(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == ',';
+}
+
+int
+imap_mutf7_valid(const char *name)
+{
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return 0;
+		if (*p != '&')
+			continue;
+		size_t n = 0;
+		while (is_mb64(p[1 + n]))
+			n++;
+		if (p[1 + n] != '-')
+			return 0;
+		/* n base64 characters carry 6n bits: whole 16-bit units, less
+		 * than 6 bits of zero padding */
+		if (n > 0 && ((6 * n) % 16 >= 6))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 /* ---- sequence sets ---- */
 
 static int

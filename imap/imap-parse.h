@@ -93,6 +93,14 @@ const char *imap_arg_astring(const struct imap_arg *a);
 /* imap_arg_string - a quoted string or literal (not an atom), else NULL. */
 const char *imap_arg_string(const struct imap_arg *a);
 
+/*
+ * imap_mutf7_valid - 1 if name is valid modified UTF-7 (RFC 3501 §5.1.3):
+ * printable ASCII, '&' starting a base64 run (',' for '/') closed by '-'
+ * that decodes to whole UTF-16 units, "&-" for '&'.  It does not check
+ * that the run is minimal or that the UTF-16 is well-formed.
+ */
+int imap_mutf7_valid(const char *name);
+
 /* A sequence set (RFC 3501 seq-set): ranges lo <= hi; '*' is IMAP_SEQ_STAR
  * until imap_seqset_resolve() replaces it by the largest number in use. */
 struct imap_seq_range {

@@ -88,7 +88,67 @@ imap_greeting(struct session *b)
 static enum session_want
 imap_want(struct session *b)
 {
-	return imap_of(b)->state == IMAP_S_AUTH_WAIT ? SESSION_WANT_NOTHING : SESSION_WANT_LINE;
+	struct imap_session *s = imap_of(b);
+
+	return s->state == IMAP_S_AUTH_WAIT || s->busy ? SESSION_WANT_NOTHING : SESSION_WANT_LINE;
+}
+
+/* ---- mailbox work in a worker (struct imap_job) ---- */
+
+static void
+job_work(struct job *jb)
+{
+	struct imap_job *j = (struct imap_job *)jb;
+
+	j->work(j);
+}
+
+static void
+job_done(struct job *jb)
+{
+	struct imap_job *j = (struct imap_job *)jb;
+	struct imap_session *s = j->s;
+
+	if (s != NULL) {
+		s->busy = NULL;
+		j->done(s, j);
+	}
+	j->free(j);
+	if (s != NULL && !session_closing(&s->base))
+		session_resume(&s->base);
+}
+
+void
+imap_job_submit(struct imap_session *s, struct imap_job *j)
+{
+	j->job.work = job_work;
+	j->job.done = job_done;
+	j->s = s;
+	s->busy = j;
+	session_pause(&s->base);
+	jobs_submit(s->d->jobs, &j->job);
+}
+
+/* imap_quote - RFC 3501 quoted string; a literal for CR, LF, NUL or 8-bit. */
+void
+imap_quote(struct buf *out, const char *str)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)str; *p; p++)
+		if (*p == '\r' || *p == '\n' || *p >= 0x80)
+			break;
+	if (*p) {
+		buf_printf(out, "{%zu}\r\n%s", strlen(str), str);
+		return;
+	}
+	buf_addc(out, '"');
+	for (p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addc(out, '\\');
+		buf_addc(out, (char)*p);
+	}
+	buf_addc(out, '"');
 }
 
 static void
@@ -211,6 +271,7 @@ imap_state_name(struct session *b)
 	static const char *const names[] = {
 		[IMAP_S_NOT_AUTH] = "not-authenticated", [IMAP_S_SASL] = "sasl",
 		[IMAP_S_AUTH_WAIT] = "auth-wait", [IMAP_S_AUTH] = "authenticated",
+		[IMAP_S_SELECTED] = "selected",
 		[IMAP_S_LOGOUT] = "logout",
 	};
 	return names[imap_of(b)->state];
@@ -222,6 +283,10 @@ imap_release(struct session *b)
 	struct imap_session *s = imap_of(b);
 
 	imap_auth_cancel(s);
+	if (s->busy)
+		s->busy->s = NULL;
+	s->busy = NULL;
+	imap_mailbox_close(s);
 	sasl_wipe(&s->sasl);
 	command_reset(s);
 	return 0;

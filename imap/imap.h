@@ -23,6 +23,8 @@
 #include "db.h"
 #include "front.h"
 #include "imap-parse.h"
+#include "index.h"
+#include "jobs.h"
 #include "sasl.h"
 #include "service.h"
 #include "session.h"
@@ -37,6 +39,7 @@ enum imap_state {
 	IMAP_S_SASL,		/* AUTHENTICATE sent "+ ", waiting for the answer line */
 	IMAP_S_AUTH_WAIT,	/* authd or the login's folder set-up; input paused */
 	IMAP_S_AUTH,		/* logged in, no mailbox selected */
+	IMAP_S_SELECTED,	/* a mailbox is selected (s->mbox) */
 	IMAP_S_LOGOUT,		/* LOGOUT answered; closing */
 };
 /* (TLS handshakes, closing and streamed answers are the session base's:
@@ -44,6 +47,39 @@ enum imap_state {
 
 struct imapd;
 struct login_job;
+struct imap_session;
+
+/*
+ * Blocking mailbox work (an index sync, a folder's first open) runs in a
+ * worker: the job embeds struct imap_job first, work() runs in the worker
+ * touching only the job, done() in the loop with the session (input
+ * paused meanwhile, resumed after done), then free().  A session that
+ * closes first only drops its pointer (done and free still run).
+ */
+struct imap_job {
+	struct job job;
+	struct imap_session *s;		/* NULL once the session is gone */
+	void (*work)(struct imap_job *j);
+	void (*done)(struct imap_session *s, struct imap_job *j);
+	void (*free)(struct imap_job *j);
+};
+
+/* One message of the selected mailbox, by sequence number - 1. */
+struct imap_msg {
+	uint32_t uid;
+	uint32_t flags;		/* IDX_* (IDX_RECENT: this session's \Recent) */
+};
+
+/* The selected mailbox. */
+struct imap_mailbox {
+	char *name;		/* as the client named it ("INBOX" canonical) */
+	struct mbox_index *ix;	/* open while selected */
+	int readonly;		/* EXAMINE */
+	struct imap_msg *msgs;
+	size_t n;
+	uint32_t uidvalidity, uidnext;
+	uint64_t highestmodseq;
+};
 
 struct imap_session {
 	struct session base;	/* first: id, io, peer, tls, errors */
@@ -60,6 +96,8 @@ struct imap_session {
 	char *user;		/* authenticated canonical address */
 	char *root;		/* its Maildir++ root */
 	struct login_job *login;	/* the folder set-up in progress */
+	struct imap_job *busy;		/* mailbox work in a worker */
+	struct imap_mailbox mbox;	/* IMAP_S_SELECTED */
 	unsigned long ncommands;
 };
 
@@ -84,6 +122,33 @@ static inline void imap_process(struct imap_session *s) { session_process(&s->ba
 void imap_command(struct imap_session *s, const char *cmd, size_t len);
 /* imap_capability - the capability list for the session's state. */
 void imap_capability(struct imap_session *s, struct buf *out);
+
+/* imap_job_submit - run j (see struct imap_job) for s. */
+void imap_job_submit(struct imap_session *s, struct imap_job *j);
+/* imap_quote - append s as an IMAP quoted string (a literal if it has
+ * characters a quoted string cannot hold). */
+void imap_quote(struct buf *out, const char *s);
+
+/* imap-folders.c: LIST LSUB CREATE DELETE RENAME SUBSCRIBE UNSUBSCRIBE STATUS */
+void imap_cmd_list(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_lsub(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_create(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_delete(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_rename(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_subscribe(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_status(struct imap_session *s, const struct imap_command *c);
+/* imap_folder_arg - a mailbox argument as a folder name ("INBOX" for any
+ * case of it), or NULL (answered BAD/NO). */
+const char *imap_folder_arg(struct imap_session *s, const struct imap_arg *a);
+
+/* imap-select.c: SELECT EXAMINE CLOSE UNSELECT CHECK */
+void imap_cmd_select(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_close(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_unselect(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_check(struct imap_session *s, const struct imap_command *c);
+/* imap_mailbox_close - leave the selected state (nothing expunged). */
+void imap_mailbox_close(struct imap_session *s);
 
 /* imap-auth.c */
 int imap_auth_allowed(struct imap_session *s);

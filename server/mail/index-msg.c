@@ -321,3 +321,50 @@ index_expunge(struct mbox_index *ix, const uint32_t *uids, size_t n)
 		index_exec(ix, "ROLLBACK");
 	return -1;
 }
+
+int
+index_stats(struct mbox_index *ix, struct index_stats *st)
+{
+	sqlite3_stmt *q = index_prepare(ix, "SELECT count(*),"
+	    " coalesce(sum((flags & 1) = 0), 0), coalesce(sum(filename LIKE 'new/%'), 0),"
+	    " coalesce(sum(CASE WHEN vsize > 0 THEN vsize ELSE size END), 0) FROM messages");
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (q == NULL)
+		return -1;
+	if ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		st->messages = (uint32_t)sqlite3_column_int64(q, 0);
+		st->unseen = (uint32_t)sqlite3_column_int64(q, 1);
+		st->recent = (uint32_t)sqlite3_column_int64(q, 2);
+		st->vsize = (uint64_t)sqlite3_column_int64(q, 3);
+	}
+	sqlite3_finalize(q);
+	return r == SQLITE_ROW ? 0 : index_sqlerr(ix, "stats");
+}
+
+int
+index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r)
+{
+	sqlite3_stmt *q = index_prepare(ix, "SELECT uid FROM messages WHERE filename LIKE 'new/%' ORDER BY uid");
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if (q == NULL)
+		return -1;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
+		uids[n++] = (uint32_t)sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE) {
+		free(uids);
+		return index_sqlerr(ix, "new uids");
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return 0;
+}

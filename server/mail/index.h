@@ -104,6 +104,17 @@ int index_get(struct mbox_index *ix, uint32_t uid, struct index_msg *m_r);
 void index_msg_clear(struct index_msg *m);
 void index_msgs_free(struct index_msg *msgs, size_t n);
 
+/* index_stats - counts for STATUS: messages, those without \Seen, those
+ * still in new/ (no reader has taken them: \Recent), total RFC822.SIZE. */
+struct index_stats {
+	uint32_t messages, unseen, recent;
+	uint64_t vsize;
+};
+int index_stats(struct mbox_index *ix, struct index_stats *st);
+/* index_new_uids - UIDs of the messages still in new/, ascending,
+ * malloc'd (NULL when none).  0/-1. */
+int index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r);
+
 /*
  * index_set_flags - set a message's stored flags (IDX_STORED_FLAGS bits;
  * others ignored): renames the file to carry them (":2," + letters in ASCII
@@ -152,6 +163,30 @@ int index_folder_is_inbox(const char *name);
 char *index_folder_dir(const char *root, const char *name);
 /* index_folder_make - create dir as a Maildir++ sub-folder; 0/-1 (errno). */
 int index_folder_make(const char *dir);
+/* index_folder_list - INBOX, then every folder by name, malloc'd. */
+struct index_folder {
+	char *name;
+	int has_children;
+	const char *special_use;	/* "\\Sent" etc., or NULL */
+};
+int index_folder_list(const char *root, struct index_folder **f_r, size_t *n_r);
+void index_folders_free(struct index_folder *f, size_t n);
+/* index_folder_create - with any missing parent levels; -1 with errno
+ * EEXIST (INBOX or an existing folder), EINVAL (bad name) or another. */
+int index_folder_create(const char *root, const char *name);
+/* index_folder_delete - a folder without children, its messages removed
+ * from the quota; -1 with errno EPERM (INBOX), ENOENT, ENOTEMPTY. */
+int index_folder_delete(const char *root, const char *name);
+/* index_folder_rename - a folder and those below it, keeping their
+ * indexes (and so UIDVALIDITY); renaming INBOX moves its messages into a
+ * new folder and leaves INBOX empty (RFC 3501 §6.3.5).  -1 with errno
+ * ENOENT, EEXIST, EINVAL. */
+int index_folder_rename(const char *root, const char *from, const char *to);
+/* index_subscriptions - the subscribed names, malloc'd (index_names_free). */
+int index_subscriptions(const char *root, char ***names_r, size_t *n_r);
+void index_names_free(char **names, size_t n);
+/* index_subscribe - add (on) or remove a name; 0/-1. */
+int index_subscribe(const char *root, const char *name, int on);
 /* index_folders_init - at every login: make the root; at the first one
  * (no subscriptions file yet) also the standard folders, subscribed.
  * 0/-1 (logged). */
