@@ -161,6 +161,8 @@ static const struct imap_cmdtab commands[] = {
 	{ "CLOSE", SELECTED, 0, 0, imap_cmd_close },
 	{ "UNSELECT", SELECTED, 0, 0, imap_cmd_unselect },
 	{ "CHECK", SELECTED, 0, 0, imap_cmd_check },
+	{ "FETCH", SELECTED, 2, 2, imap_cmd_fetch },
+	{ "UID FETCH", SELECTED, 2, 2, imap_cmd_fetch },
 };
 
 static const struct imap_cmdtab *

@@ -498,9 +498,19 @@ fail:
 	return -1;
 }
 
+static int
+range_cmp(const void *pa, const void *pb)
+{
+	const struct imap_seq_range *a = pa, *b = pb;
+
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
 void
 imap_seqset_resolve(struct imap_seqset *set, uint32_t max)
 {
+	size_t w = 0;
+
 	for (size_t i = 0; i < set->n; i++) {
 		struct imap_seq_range *r = &set->r[i];
 		if (r->hi == IMAP_SEQ_STAR)
@@ -513,14 +523,32 @@ imap_seqset_resolve(struct imap_seqset *set, uint32_t max)
 			r->hi = t;
 		}
 	}
+	/* sorted and merged, so that membership is a binary search */
+	qsort(set->r, set->n, sizeof(*set->r), range_cmp);
+	for (size_t i = 0; i < set->n; i++) {
+		if (w > 0 && set->r[i].lo <= set->r[w - 1].hi + (uint64_t)1) {
+			if (set->r[i].hi > set->r[w - 1].hi)
+				set->r[w - 1].hi = set->r[i].hi;
+		} else
+			set->r[w++] = set->r[i];
+	}
+	set->n = w;
 }
 
 int
 imap_seqset_has(const struct imap_seqset *set, uint32_t n)
 {
-	for (size_t i = 0; i < set->n; i++)
-		if (n >= set->r[i].lo && n <= set->r[i].hi)
+	size_t lo = 0, hi = set->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (n < set->r[mid].lo)
+			hi = mid;
+		else if (n > set->r[mid].hi)
+			lo = mid + 1;
+		else
 			return 1;
+	}
 	return 0;
 }
 

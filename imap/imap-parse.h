@@ -117,7 +117,8 @@ struct imap_seqset {
  * *error_r set.  Free with imap_seqset_free().
  */
 int imap_parse_seqset(const char *s, struct imap_seqset *set, const char **error_r);
-/* imap_seqset_resolve - '*' means max (0 when the mailbox is empty). */
+/* imap_seqset_resolve - '*' means max (0 when the mailbox is empty); the
+ * ranges are then sorted and merged.  Call it before imap_seqset_has. */
 void imap_seqset_resolve(struct imap_seqset *set, uint32_t max);
 /* imap_seqset_has - n is in the set (after resolve). */
 int imap_seqset_has(const struct imap_seqset *set, uint32_t n);

@@ -226,3 +226,38 @@ imap_cmd_check(struct imap_session *s, const struct imap_command *c)
 	/* every change is durable when its command answers: nothing to do */
 	imap_tagged(s, "OK CHECK completed");
 }
+
+/* ---- message sets ---- */
+
+int
+imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint32_t **idx_r, size_t *n_r)
+{
+	struct imap_mailbox *mb = &s->mbox;
+	struct imap_seqset set;
+	const char *err;
+	uint32_t *idx;
+	size_t n = 0;
+
+	*idx_r = NULL;
+	*n_r = 0;
+	if (a->type != IMAP_ARG_ATOM || imap_parse_seqset(a->str, &set, &err) < 0) {
+		imap_bad(s, a->type == IMAP_ARG_ATOM ? err : "Invalid sequence set");
+		return -1;
+	}
+	imap_seqset_resolve(&set, uid ? (mb->n ? mb->msgs[mb->n - 1].uid : 0) : (uint32_t)mb->n);
+	if (!uid)
+		for (size_t i = 0; i < set.n; i++)
+			if (set.r[i].lo == 0 || set.r[i].hi > mb->n) {
+				imap_seqset_free(&set);
+				imap_bad(s, "Invalid message sequence number");
+				return -1;
+			}
+	idx = xcalloc(mb->n ? mb->n : 1, sizeof(*idx));
+	for (size_t i = 0; i < mb->n; i++)
+		if (imap_seqset_has(&set, uid ? mb->msgs[i].uid : (uint32_t)i + 1))
+			idx[n++] = (uint32_t)i;
+	imap_seqset_free(&set);
+	*idx_r = idx;
+	*n_r = n;
+	return 0;
+}

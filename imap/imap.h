@@ -48,6 +48,7 @@ enum imap_state {
 struct imapd;
 struct login_job;
 struct imap_session;
+struct fetch_ctx;
 
 /*
  * Blocking mailbox work (an index sync, a folder's first open) runs in a
@@ -98,6 +99,7 @@ struct imap_session {
 	struct login_job *login;	/* the folder set-up in progress */
 	struct imap_job *busy;		/* mailbox work in a worker */
 	struct imap_mailbox mbox;	/* IMAP_S_SELECTED */
+	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
 	unsigned long ncommands;
 };
 
@@ -149,6 +151,15 @@ void imap_cmd_unselect(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_check(struct imap_session *s, const struct imap_command *c);
 /* imap_mailbox_close - leave the selected state (nothing expunged). */
 void imap_mailbox_close(struct imap_session *s);
+
+/* imap_msgset - the messages a sequence set (uid 0) or UID set names, as
+ * ascending indexes into s->mbox.msgs (malloc'd); -1 if answered BAD. */
+int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint32_t **idx_r, size_t *n_r);
+
+/* imap-fetch.c */
+void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
+/* imap_flags_out - "(\\Seen ...)" for IDX_* flags. */
+void imap_flags_out(struct buf *out, uint32_t flags);
 
 /* imap-auth.c */
 int imap_auth_allowed(struct imap_session *s);
