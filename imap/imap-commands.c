@@ -36,7 +36,7 @@ imap_capability(struct imap_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE NAMESPACE");
 	if (s->state != IMAP_S_NOT_AUTH) {
-		buf_adds(out, " UNSELECT CHILDREN SPECIAL-USE STATUS=SIZE");
+		buf_adds(out, " UNSELECT CHILDREN SPECIAL-USE STATUS=SIZE MOVE");
 		return;
 	}
 	if (!s->base.tls && s->d->svc.tls && s->base.peer.svc == SVC_IMAP)
@@ -163,6 +163,14 @@ static const struct imap_cmdtab commands[] = {
 	{ "CHECK", SELECTED, 0, 0, imap_cmd_check },
 	{ "FETCH", SELECTED, 2, 2, imap_cmd_fetch },
 	{ "UID FETCH", SELECTED, 2, 2, imap_cmd_fetch },
+	{ "STORE", SELECTED, 3, 64, imap_cmd_store },
+	{ "UID STORE", SELECTED, 3, 64, imap_cmd_store },
+	{ "EXPUNGE", SELECTED, 0, 0, imap_cmd_expunge },
+	{ "UID EXPUNGE", SELECTED, 1, 1, imap_cmd_expunge },
+	{ "COPY", SELECTED, 2, 2, imap_cmd_copy },
+	{ "UID COPY", SELECTED, 2, 2, imap_cmd_copy },
+	{ "MOVE", SELECTED, 2, 2, imap_cmd_copy },
+	{ "UID MOVE", SELECTED, 2, 2, imap_cmd_copy },
 };
 
 static const struct imap_cmdtab *

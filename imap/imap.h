@@ -161,6 +161,14 @@ void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
 /* imap_flags_out - "(\\Seen ...)" for IDX_* flags. */
 void imap_flags_out(struct buf *out, uint32_t flags);
 
+/* imap-store.c */
+void imap_cmd_store(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_expunge(struct imap_session *s, const struct imap_command *c);
+void imap_cmd_copy(struct imap_session *s, const struct imap_command *c);
+/* imap_parse_flags - system flags (IDX_*) from a flag list or from n
+ * atoms; keywords are skipped; -1 for \Recent or an unknown \flag. */
+int imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r);
+
 /* imap-auth.c */
 int imap_auth_allowed(struct imap_session *s);
 void imap_cmd_login(struct imap_session *s, const struct imap_command *c);

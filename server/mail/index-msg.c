@@ -368,3 +368,32 @@ index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r)
 	*n_r = n;
 	return 0;
 }
+
+int
+index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r)
+{
+	struct index_msg m;
+	char unique[128], *from = NULL, *to = NULL, *name = NULL, *base;
+	int r;
+
+	if ((r = index_get(ix, uid, &m)) != 0)
+		return r == 1 ? 1 : -1;
+	maildir_unique(unique, sizeof(unique));
+	/* the new name: a fresh unique part, the sizes, the source's flags */
+	base = xasprintf("%s,S=%llu,W=%llu", unique, (unsigned long long)m.size,
+	    (unsigned long long)(m.vsize ? m.vsize : m.size));
+	name = name_with_flags(base, m.flags);
+	free(base);
+	from = index_msg_path(ix, &m);
+	to = xasprintf("%s/%s", dest_dir, name);
+	r = link(from, to);
+	if (r < 0)
+		log_warn("index: link %s", to);
+	else
+		*bytes_r = m.size;
+	free(from);
+	free(to);
+	free(name);
+	index_msg_clear(&m);
+	return r < 0 ? -1 : 0;
+}

@@ -131,6 +131,14 @@ int index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags);
  */
 int index_expunge(struct mbox_index *ix, const uint32_t *uids, size_t n);
 
+/*
+ * index_copy_to - hard-link message uid into dest_dir/cur/ (another folder
+ * of the same Maildir++ root) under a new unique name with the same sizes
+ * and flags; *bytes_r its size.  The caller makes dest_dir/cur durable and
+ * accounts the quota.  0, 1 if there is no such UID, -1 (logged).
+ */
+int index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r);
+
 /* index_msg_path - malloc'd full path of the message file. */
 char *index_msg_path(struct mbox_index *ix, const struct index_msg *m);
 

@@ -1,0 +1,238 @@
+/*
+ * imap-store - the commands that change the selected mailbox: STORE and
+ * UID STORE (RFC 3501 §6.4.6), EXPUNGE and UID EXPUNGE (RFC 4315 §2.1),
+ * COPY and UID COPY (§6.4.7), MOVE and UID MOVE (RFC 6851).
+ *
+ * Flags live in the Maildir file names (index_set_flags renames); only
+ * the system flags are permanent.  Keywords are not stored yet, so
+ * PERMANENTFLAGS has no \* and a keyword in STORE is ignored (RFC 3501
+ * §7.1: the client learns from PERMANENTFLAGS that it will not persist).
+ *
+ * COPY hard-links each file into the target's cur/ with a new unique name
+ * and makes the directory durable (fsync) before the tagged OK; MOVE is
+ * that, then an expunge of the sources, reported by untagged EXPUNGEs.
+ */
+#include "imap.h"
+#include "log.h"
+#include "maildir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum store_mode { STORE_SET, STORE_ADD, STORE_REMOVE };
+
+/* parse_flag_list - system flags from a list or from single atoms. */
+int
+imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r)
+{
+	static const struct {
+		const char *name;
+		uint32_t bit;
+	} names[] = {
+		{ "\\Seen", IDX_SEEN }, { "\\Answered", IDX_ANSWERED }, { "\\Flagged", IDX_FLAGGED },
+		{ "\\Deleted", IDX_DELETED }, { "\\Draft", IDX_DRAFT },
+	};
+
+	if (n == 1 && a[0].type == IMAP_ARG_LIST)
+		return imap_parse_flags(a[0].list, a[0].n, flags_r);
+	*flags_r = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		if (a[i].type != IMAP_ARG_ATOM)
+			return -1;
+		if (a[i].str[0] != '\\')
+			continue;	/* a keyword: not stored yet */
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strcasecmp(a[i].str, names[k].name) == 0)
+				break;
+		if (k == sizeof(names) / sizeof(names[0]))
+			return -1;	/* \Recent or an unknown system flag */
+		*flags_r |= names[k].bit;
+	}
+	return 0;
+}
+
+static int
+store_mode(const char *item, enum store_mode *mode_r, int *silent_r)
+{
+	size_t len = strlen(item);
+
+	*mode_r = item[0] == '+' ? STORE_ADD : item[0] == '-' ? STORE_REMOVE : STORE_SET;
+	item += *mode_r != STORE_SET;
+	len -= *mode_r != STORE_SET;
+	*silent_r = len == 12 && strcasecmp(item, "FLAGS.SILENT") == 0;
+	return *silent_r || strcasecmp(item, "FLAGS") == 0 ? 0 : -1;
+}
+
+void
+imap_cmd_store(struct imap_session *s, const struct imap_command *c)
+{
+	struct imap_mailbox *mb = &s->mbox;
+	int uid = strncmp(c->name, "UID ", 4) == 0, silent, failed = 0;
+	enum store_mode mode;
+	uint32_t flags, *idx;
+	size_t n;
+
+	if (c->args[1].type != IMAP_ARG_ATOM || store_mode(c->args[1].str, &mode, &silent) < 0 ||
+	    imap_parse_flags(c->args + 2, c->nargs - 2, &flags) < 0) {
+		imap_bad(s, "STORE takes a set, FLAGS, +FLAGS or -FLAGS (.SILENT) and flags");
+		return;
+	}
+	if (mb->readonly) {
+		imap_tagged(s, "NO [READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if (imap_msgset(s, &c->args[0], uid, &idx, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct imap_msg *m = &mb->msgs[idx[i]];
+		uint32_t stored = m->flags & IDX_STORED_FLAGS;
+		uint32_t want = mode == STORE_SET ? flags : mode == STORE_ADD ? stored | flags : stored & ~flags;
+		if (want != stored && index_set_flags(mb->ix, m->uid, want) < 0) {
+			failed = 1;
+			continue;
+		}
+		m->flags = want | (m->flags & IDX_RECENT);
+		if (!silent) {
+			struct buf b = BUF_INIT;
+			buf_printf(&b, "* %u FETCH (", idx[i] + 1);
+			if (uid)
+				buf_printf(&b, "UID %u ", m->uid);
+			buf_adds(&b, "FLAGS ");
+			imap_flags_out(&b, m->flags);
+			buf_addc(&b, ')');
+			imap_reply(s, "%s", b.data);
+			buf_free(&b);
+		}
+	}
+	free(idx);
+	if (failed)
+		imap_tagged(s, "NO Some messages could not be changed (removed meanwhile?)");
+	else
+		imap_tagged(s, "OK %sSTORE completed", uid ? "UID " : "");
+}
+
+/* ---- expunge ---- */
+
+/* expunge - remove the messages at the ascending indexes idx from the
+ * index and the Maildir, and tell the client, highest first (so each
+ * number is right when it is read).  0/-1. */
+static int
+expunge(struct imap_session *s, const uint32_t *idx, size_t n)
+{
+	struct imap_mailbox *mb = &s->mbox;
+	uint32_t *uids = xcalloc(n ? n : 1, sizeof(*uids));
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		uids[i] = mb->msgs[idx[i]].uid;
+	r = index_expunge(mb->ix, uids, n);
+	free(uids);
+	if (r < 0)
+		return -1;
+	for (size_t i = n; i-- > 0;) {
+		imap_reply(s, "* %u EXPUNGE", idx[i] + 1);
+		memmove(&mb->msgs[idx[i]], &mb->msgs[idx[i] + 1], (mb->n - idx[i] - 1) * sizeof(*mb->msgs));
+		mb->n--;
+	}
+	return 0;
+}
+
+void
+imap_cmd_expunge(struct imap_session *s, const struct imap_command *c)
+{
+	struct imap_mailbox *mb = &s->mbox;
+	int uid = strncmp(c->name, "UID ", 4) == 0;
+	uint32_t *set = NULL, *idx;
+	size_t nset = 0, n = 0;
+
+	if (mb->readonly) {
+		imap_tagged(s, "NO [READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if (uid && imap_msgset(s, &c->args[0], 1, &set, &nset) < 0)
+		return;
+	idx = xcalloc(mb->n ? mb->n : 1, sizeof(*idx));
+	for (size_t i = 0, k = 0; i < mb->n; i++) {
+		while (uid && k < nset && set[k] < i)
+			k++;
+		if ((mb->msgs[i].flags & IDX_DELETED) && (!uid || (k < nset && set[k] == i)))
+			idx[n++] = (uint32_t)i;
+	}
+	if (expunge(s, idx, n) < 0)
+		imap_tagged(s, "NO [SERVERBUG] Some messages could not be removed");
+	else
+		imap_tagged(s, "OK %sEXPUNGE completed", uid ? "UID " : "");
+	free(idx);
+	free(set);
+}
+
+/* ---- copy and move ---- */
+
+static int
+sync_dir(const char *dir)
+{
+	char *cur = xasprintf("%s/cur", dir);
+	int fd = open(cur, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = -1;
+
+	free(cur);
+	if (fd >= 0) {
+		r = fsync(fd);
+		close(fd);
+	}
+	return r;
+}
+
+void
+imap_cmd_copy(struct imap_session *s, const struct imap_command *c)
+{
+	struct imap_mailbox *mb = &s->mbox;
+	int uid = strncmp(c->name, "UID ", 4) == 0, move = strstr(c->name, "MOVE") != NULL, failed = 0;
+	const char *name = imap_folder_arg(s, &c->args[1]);
+	uint64_t bytes = 0;
+	int64_t total = 0, count = 0;
+	uint32_t *idx;
+	size_t n;
+	char *dir;
+
+	if (name == NULL)
+		return;
+	if (move && mb->readonly) {
+		imap_tagged(s, "NO [READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	dir = index_folder_dir(s->root, name);
+	if (access(dir, F_OK) < 0) {
+		free(dir);
+		imap_tagged(s, "NO [TRYCREATE] No such mailbox");
+		return;
+	}
+	if (imap_msgset(s, &c->args[0], uid, &idx, &n) < 0) {
+		free(dir);
+		return;
+	}
+	for (size_t i = 0; i < n && !failed; i++) {
+		int r = index_copy_to(mb->ix, mb->msgs[idx[i]].uid, dir, &bytes);
+		failed = r < 0;
+		if (r == 0) {
+			total += (int64_t)bytes;
+			count++;
+		}
+	}
+	if (!failed && n > 0 && sync_dir(dir) < 0)
+		failed = 1;
+	if (count > 0 && maildir_quota_add(s->root, total, count) < 0)
+		log_warn("%016llx imap quota update in %s", (unsigned long long)s->base.id, s->root);
+	if (failed)
+		imap_tagged(s, "NO [SERVERBUG] Cannot copy the messages");
+	else if (move && expunge(s, idx, n) < 0)
+		imap_tagged(s, "NO [SERVERBUG] Copied, but the originals could not be removed");
+	else
+		imap_tagged(s, "OK %s%s completed", uid ? "UID " : "", move ? "MOVE" : "COPY");
+	free(idx);
+	free(dir);
+}
