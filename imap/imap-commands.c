@@ -167,6 +167,8 @@ static const struct imap_cmdtab commands[] = {
 	{ "UID STORE", SELECTED, 3, 64, imap_cmd_store },
 	{ "EXPUNGE", SELECTED, 0, 0, imap_cmd_expunge },
 	{ "UID EXPUNGE", SELECTED, 1, 1, imap_cmd_expunge },
+	{ "SEARCH", SELECTED, 1, IMAP_ARGS_MAX, imap_cmd_search },
+	{ "UID SEARCH", SELECTED, 1, IMAP_ARGS_MAX, imap_cmd_search },
 	{ "COPY", SELECTED, 2, 2, imap_cmd_copy },
 	{ "UID COPY", SELECTED, 2, 2, imap_cmd_copy },
 	{ "MOVE", SELECTED, 2, 2, imap_cmd_copy },

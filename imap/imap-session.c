@@ -109,6 +109,12 @@ job_done(struct job *jb)
 	struct imap_job *j = (struct imap_job *)jb;
 	struct imap_session *s = j->s;
 
+	if (s != NULL && s->close_after_job) {
+		s->busy = NULL;
+		j->free(j);
+		session_close(&s->base);
+		return;
+	}
 	if (s != NULL) {
 		s->busy = NULL;
 		j->done(s, j);
@@ -282,6 +288,10 @@ imap_release(struct session *b)
 {
 	struct imap_session *s = imap_of(b);
 
+	if (s->busy && s->busy->holds_session) {
+		s->close_after_job = 1;		/* job_done closes it again */
+		return 1;
+	}
 	imap_auth_cancel(s);
 	if (s->busy)
 		s->busy->s = NULL;

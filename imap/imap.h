@@ -55,7 +55,8 @@ struct fetch_ctx;
  * worker: the job embeds struct imap_job first, work() runs in the worker
  * touching only the job, done() in the loop with the session (input
  * paused meanwhile, resumed after done), then free().  A session that
- * closes first only drops its pointer (done and free still run).
+ * closes first only drops its pointer (free still runs); one whose job
+ * holds_session (work reads s->mbox) is freed only after the job.
  */
 struct imap_job {
 	struct job job;
@@ -63,6 +64,7 @@ struct imap_job {
 	void (*work)(struct imap_job *j);
 	void (*done)(struct imap_session *s, struct imap_job *j);
 	void (*free)(struct imap_job *j);
+	int holds_session;	/* work() reads the session: it may not be freed first */
 };
 
 /* One message of the selected mailbox, by sequence number - 1. */
@@ -98,6 +100,7 @@ struct imap_session {
 	char *root;		/* its Maildir++ root */
 	struct login_job *login;	/* the folder set-up in progress */
 	struct imap_job *busy;		/* mailbox work in a worker */
+	int close_after_job;		/* closed while busy held the session */
 	struct imap_mailbox mbox;	/* IMAP_S_SELECTED */
 	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
 	unsigned long ncommands;
@@ -160,6 +163,9 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
 /* imap_flags_out - "(\\Seen ...)" for IDX_* flags. */
 void imap_flags_out(struct buf *out, uint32_t flags);
+
+/* imap-search.c */
+void imap_cmd_search(struct imap_session *s, const struct imap_command *c);
 
 /* imap-store.c */
 void imap_cmd_store(struct imap_session *s, const struct imap_command *c);
