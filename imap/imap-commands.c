@@ -138,6 +138,13 @@ do_namespace(struct imap_session *s, const struct imap_command *c)
 	imap_tagged(s, "OK NAMESPACE completed");
 }
 
+/* do_append_no_literal - an APPEND whose message was not a literal */
+static void
+do_append_no_literal(struct imap_session *s, const struct imap_command *c)
+{
+	imap_bad(s, "APPEND takes the message as a literal");
+}
+
 static const struct imap_cmdtab commands[] = {
 	{ "CAPABILITY", ANY, 0, 0, do_capability },
 	{ "NOOP", ANY, 0, 0, do_noop },
@@ -156,6 +163,7 @@ static const struct imap_cmdtab commands[] = {
 	{ "SUBSCRIBE", AUTH, 1, 1, imap_cmd_subscribe },
 	{ "UNSUBSCRIBE", AUTH, 1, 1, imap_cmd_unsubscribe },
 	{ "STATUS", AUTH, 2, 2, imap_cmd_status },
+	{ "APPEND", AUTH, 1, 4, do_append_no_literal },
 	{ "SELECT", AUTH, 1, 1, imap_cmd_select },
 	{ "EXAMINE", AUTH, 1, 1, imap_cmd_select },
 	{ "CLOSE", SELECTED, 0, 0, imap_cmd_close },

@@ -203,6 +203,12 @@ imap_line(struct session *b, char *line, size_t len)
 		imap_sasl_line(s, line);
 		return;
 	}
+	if (s->append) {
+		/* the rest of an APPEND after its message */
+		imap_append_finish(s, line);
+		command_reset(s);
+		return;
+	}
 	if (s->cmd.len == 0 && imap_parse_tag(line, len, s->tag) < 0)
 		s->tag[0] = '\0';
 	if (s->cmd.len + len > IMAP_COMMAND_MAX) {
@@ -220,6 +226,11 @@ imap_line(struct session *b, char *line, size_t len)
 		imap_command(s, s->cmd.data, s->cmd.len);
 		command_reset(s);
 		return;
+	}
+	if ((r = imap_append_literal(s, s->cmd.data, s->cmd.len, size, sync)) != 0) {
+		if (r < 0)
+			command_reset(s);
+		return;		/* the message goes to a file, not into s->cmd */
 	}
 	if (s->cmd.len + 2 + size > IMAP_COMMAND_MAX) {
 		literal_too_big(s, sync);
@@ -297,6 +308,7 @@ imap_release(struct session *b)
 		s->busy->s = NULL;
 	s->busy = NULL;
 	imap_mailbox_close(s);
+	imap_append_free(s);
 	sasl_wipe(&s->sasl);
 	command_reset(s);
 	return 0;

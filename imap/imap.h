@@ -49,6 +49,7 @@ struct imapd;
 struct login_job;
 struct imap_session;
 struct fetch_ctx;
+struct imap_append;
 
 /*
  * Blocking mailbox work (an index sync, a folder's first open) runs in a
@@ -103,6 +104,7 @@ struct imap_session {
 	int close_after_job;		/* closed while busy held the session */
 	struct imap_mailbox mbox;	/* IMAP_S_SELECTED */
 	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
+	struct imap_append *append;	/* an APPEND message being received */
 	unsigned long ncommands;
 };
 
@@ -163,6 +165,16 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
 /* imap_flags_out - "(\\Seen ...)" for IDX_* flags. */
 void imap_flags_out(struct buf *out, uint32_t flags);
+
+/* imap-append.c */
+/* imap_append_literal - the command so far (cmd, len: up to the {size})
+ * is an APPEND whose message literal follows: check it and start
+ * receiving it (1), or refuse it at once (-1, answered); 0 if it is not
+ * APPEND's message. */
+int imap_append_literal(struct imap_session *s, const char *cmd, size_t len, uint64_t size, int sync);
+/* imap_append_finish - the line after the message: commit and answer. */
+void imap_append_finish(struct imap_session *s, const char *rest);
+void imap_append_free(struct imap_session *s);
 
 /* imap-search.c */
 void imap_cmd_search(struct imap_session *s, const struct imap_command *c);
