@@ -36,7 +36,7 @@ imap_capability(struct imap_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE NAMESPACE");
 	if (s->state != IMAP_S_NOT_AUTH) {
-		buf_adds(out, " UNSELECT CHILDREN SPECIAL-USE STATUS=SIZE MOVE");
+		buf_adds(out, " UNSELECT CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE");
 		return;
 	}
 	if (!s->base.tls && s->d->svc.tls && s->base.peer.svc == SVC_IMAP)
@@ -154,6 +154,7 @@ static const struct imap_cmdtab commands[] = {
 	{ "LOGIN", NOT_AUTH, 2, 2, imap_cmd_login },
 	{ "AUTHENTICATE", NOT_AUTH, 1, 2, imap_cmd_authenticate },
 	{ "ENABLE", AUTH, 1, 64, do_enable },
+	{ "IDLE", AUTH, 0, 0, imap_cmd_idle },
 	{ "NAMESPACE", AUTH, 0, 0, do_namespace },
 	{ "LIST", AUTH, 2, 5, imap_cmd_list },
 	{ "LSUB", AUTH, 2, 2, imap_cmd_lsub },
@@ -227,7 +228,13 @@ imap_command(struct imap_session *s, const char *cmd, size_t len)
 		wrong_state(s, t);
 	else if (c.nargs < t->min_args || c.nargs > t->max_args)
 		imap_bad(s, c.nargs < t->min_args ? "Missing arguments" : "Too many arguments");
-	else
+	else {
+		/* what changed meanwhile, before the command's own answer; no
+		 * EXPUNGE before FETCH, STORE, SEARCH (RFC 3501 §7.4.1) */
+		if (s->state == IMAP_S_SELECTED)
+			imap_mailbox_sync(s, strcmp(c.name, "FETCH") != 0 && strcmp(c.name, "STORE") != 0 &&
+			    strcmp(c.name, "SEARCH") != 0);
 		t->proceed(s, &c);
+	}
 	imap_command_free(&c);
 }

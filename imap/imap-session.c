@@ -203,6 +203,10 @@ imap_line(struct session *b, char *line, size_t len)
 		imap_sasl_line(s, line);
 		return;
 	}
+	if (s->state == IMAP_S_IDLE) {
+		imap_idle_line(s, line);
+		return;
+	}
 	if (s->append) {
 		/* the rest of an APPEND after its message */
 		imap_append_finish(s, line);
@@ -288,7 +292,7 @@ imap_state_name(struct session *b)
 	static const char *const names[] = {
 		[IMAP_S_NOT_AUTH] = "not-authenticated", [IMAP_S_SASL] = "sasl",
 		[IMAP_S_AUTH_WAIT] = "auth-wait", [IMAP_S_AUTH] = "authenticated",
-		[IMAP_S_SELECTED] = "selected",
+		[IMAP_S_SELECTED] = "selected", [IMAP_S_IDLE] = "idle",
 		[IMAP_S_LOGOUT] = "logout",
 	};
 	return names[imap_of(b)->state];

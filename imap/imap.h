@@ -40,6 +40,7 @@ enum imap_state {
 	IMAP_S_AUTH_WAIT,	/* authd or the login's folder set-up; input paused */
 	IMAP_S_AUTH,		/* logged in, no mailbox selected */
 	IMAP_S_SELECTED,	/* a mailbox is selected (s->mbox) */
+	IMAP_S_IDLE,		/* IDLE: waiting for DONE (from AUTH or SELECTED) */
 	IMAP_S_LOGOUT,		/* LOGOUT answered; closing */
 };
 /* (TLS handshakes, closing and streamed answers are the session base's:
@@ -71,8 +72,9 @@ struct imap_job {
 /* One message of the selected mailbox, by sequence number - 1. */
 struct imap_msg {
 	uint32_t uid;
-	uint32_t flags;		/* IDX_* (IDX_RECENT: this session's \Recent) */
+	uint32_t flags;		/* IDX_* (IDX_RECENT: this session's \Recent), IMAP_GONE */
 };
+#define IMAP_GONE	(1u << 30)	/* expunged elsewhere, EXPUNGE not sent yet */
 
 /* The selected mailbox. */
 struct imap_mailbox {
@@ -82,7 +84,8 @@ struct imap_mailbox {
 	struct imap_msg *msgs;
 	size_t n;
 	uint32_t uidvalidity, uidnext;
-	uint64_t highestmodseq;
+	uint64_t highestmodseq;	/* the changes the session has been told of */
+	size_t gone;		/* messages marked IMAP_GONE */
 };
 
 struct imap_session {
@@ -105,6 +108,7 @@ struct imap_session {
 	struct imap_mailbox mbox;	/* IMAP_S_SELECTED */
 	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
 	struct imap_append *append;	/* an APPEND message being received */
+	enum imap_state idle_from;	/* the state IDLE returns to */
 	unsigned long ncommands;
 };
 
@@ -112,6 +116,7 @@ struct imap_session {
 struct imapd {
 	struct service svc;	/* first: svc_run's, and the sessions */
 	struct jobs *jobs;
+	struct ev_timer idle_timer;	/* checks the idling sessions (imap-sync.c) */
 };
 
 /* imap-session.c */
@@ -165,6 +170,15 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
 /* imap_flags_out - "(\\Seen ...)" for IDX_* flags. */
 void imap_flags_out(struct buf *out, uint32_t flags);
+
+/* imap-sync.c */
+/* imap_mailbox_sync - report what changed in the selected mailbox since
+ * the session last looked (EXPUNGE only if allow_expunge). */
+void imap_mailbox_sync(struct imap_session *s, int allow_expunge);
+void imap_idle_init(struct imapd *d);
+void imap_cmd_idle(struct imap_session *s, const struct imap_command *c);
+/* imap_idle_line - the line that ends IDLE ("DONE"). */
+void imap_idle_line(struct imap_session *s, const char *line);
 
 /* imap-append.c */
 /* imap_append_literal - the command so far (cmd, len: up to the {size})

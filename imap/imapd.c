@@ -22,6 +22,7 @@ imapd_init(struct service *svc)
 	struct imapd *d = (struct imapd *)svc;
 
 	d->jobs = jobs_new(svc->loop, 2);
+	imap_idle_init(d);
 }
 
 static const struct service_def imapd_def = {

@@ -397,3 +397,61 @@ index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_
 	index_msg_clear(&m);
 	return r < 0 ? -1 : 0;
 }
+
+int
+index_changed_since(struct mbox_index *ix, uint64_t modseq, struct index_msg **msgs_r, size_t *n_r)
+{
+	sqlite3_stmt *st = index_prepare(ix,
+	    "SELECT " MSG_COLUMNS " FROM messages WHERE modseq > ? ORDER BY uid");
+	struct index_msg *msgs = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	*msgs_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)modseq);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			msgs = xrealloc(msgs, cap * sizeof(*msgs));
+		}
+		msg_from_row(st, &msgs[n++]);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		index_msgs_free(msgs, n);
+		return index_sqlerr(ix, "changed since");
+	}
+	*msgs_r = msgs;
+	*n_r = n;
+	return 0;
+}
+
+int
+index_expunged_since(struct mbox_index *ix, uint64_t modseq, uint32_t **uids_r, size_t *n_r)
+{
+	sqlite3_stmt *st = index_prepare(ix, "SELECT uid FROM expunged WHERE modseq > ? ORDER BY uid");
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)modseq);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
+		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		free(uids);
+		return index_sqlerr(ix, "expunged since");
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return 0;
+}

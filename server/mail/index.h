@@ -111,6 +111,12 @@ struct index_stats {
 	uint64_t vsize;
 };
 int index_stats(struct mbox_index *ix, struct index_stats *st);
+/* index_changed_since - the messages whose modseq is above modseq (new,
+ * or flags changed), by UID, malloc'd (index_msgs_free).  0/-1. */
+int index_changed_since(struct mbox_index *ix, uint64_t modseq, struct index_msg **msgs_r, size_t *n_r);
+/* index_expunged_since - UIDs expunged with a modseq above modseq, by
+ * UID, malloc'd.  0/-1. */
+int index_expunged_since(struct mbox_index *ix, uint64_t modseq, uint32_t **uids_r, size_t *n_r);
 /* index_new_uids - UIDs of the messages still in new/, ascending,
  * malloc'd (NULL when none).  0/-1. */
 int index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r);
