@@ -4,7 +4,8 @@
  * The input is split at CR LF into lines as the session would see them;
  * each line goes through imap_line_literal() (whose answer must agree with
  * the bytes), and the whole input through imap_parse_command() and, if it
- * has a second word, imap_parse_seqset().  Checks that the results are
+ * has a second word, imap_parse_seqset(); every string argument also
+ * through imap_mutf7_valid() (a folder name's check).  Checks that the results are
  * coherent: an error text on failure, strings NUL-terminated with their
  * stated length, lists within the depth limit, ranges ordered.
  */
@@ -30,6 +31,10 @@ check_args(const struct imap_arg *a, size_t n, int depth)
 			abort();
 		if (a[i].type == IMAP_ARG_ATOM && (a[i].len == 0 || strlen(a[i].str) != a[i].len))
 			abort();
+		if (imap_mutf7_valid(a[i].str))
+			for (const char *p = a[i].str; *p; p++)
+				if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+					abort();	/* valid names are printable ASCII */
 	}
 }
 
