@@ -13,7 +13,8 @@
  * any, so it is \Recent for the next session that selects the folder),
  * and the directory fsync'ed, all before the tagged OK: an OK'd message
  * survives a crash, and a crash before it leaves only a tmp/ file that
- * maildir_clean_tmp() removes.
+ * maildir_clean_tmp() removes.  The OK carries APPENDUID (RFC 4315): the
+ * UID a sync of the folder's index gave the file.
  */
 #include "imap.h"
 #include "log.h"
@@ -247,8 +248,14 @@ imap_append_finish(struct imap_session *s, const char *rest)
 		log_warn("%016llx imap append to %s", (unsigned long long)s->base.id, a->dir);
 		imap_tagged(s, "NO [SERVERBUG] Cannot store the message");
 	} else {
+		char base[INDEX_UNIQUE_MAX];
+		uint32_t uid, uidvalidity;
 		maildir_quota_add(s->root, (int64_t)a->size, 1);
-		imap_tagged(s, "OK APPEND completed");
+		str_lcpy(base, a->t.unique, sizeof(base));
+		if (imap_folder_uids(a->dir, &base, 1, &uid, &uidvalidity) == 0)
+			imap_tagged(s, "OK [APPENDUID %u %u] APPEND completed", uidvalidity, uid);
+		else
+			imap_tagged(s, "OK APPEND completed");
 	}
 	imap_append_free(s);
 }

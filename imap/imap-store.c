@@ -11,6 +11,10 @@
  * COPY hard-links each file into the target's cur/ with a new unique name
  * and makes the directory durable (fsync) before the tagged OK; MOVE is
  * that, then an expunge of the sources, reported by untagged EXPUNGEs.
+ * The copies' UIDs come from a sync of the target's index, for COPYUID
+ * (RFC 4315 UIDPLUS).  (That sync runs in the loop: cheap for a folder
+ * already indexed; the first sync of a big folder never opened before
+ * would stall the process briefly.)
  */
 #include "imap.h"
 #include "log.h"
@@ -173,6 +177,48 @@ imap_cmd_expunge(struct imap_session *s, const struct imap_command *c)
 
 /* ---- copy and move ---- */
 
+int
+imap_folder_uids(const char *dir, char (*bases)[INDEX_UNIQUE_MAX], size_t n, uint32_t *uids,
+    uint32_t *uidvalidity_r)
+{
+	struct mbox_index *ix;
+	const char *err;
+	int r = 0;
+
+	if (index_open(dir, &ix, &err) < 0)
+		return -1;
+	if (index_sync(ix, 0) < 0)
+		r = -1;
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (index_uid_of(ix, bases[i], &uids[i]) != 0)
+			r = -1;
+	*uidvalidity_r = index_uidvalidity(ix);
+	index_close(&ix);
+	return r;
+}
+
+/* copyuid - "COPYUID v src dst " for the answer, or "" if the UIDs are unknown. */
+static char *
+copyuid(struct imap_session *s, const char *dir, const uint32_t *idx, char (*bases)[INDEX_UNIQUE_MAX], size_t n)
+{
+	uint32_t *uids = xcalloc(n ? n : 1, sizeof(*uids)), v;
+	struct buf b = BUF_INIT;
+
+	if (n == 0 || imap_folder_uids(dir, bases, n, uids, &v) < 0) {
+		free(uids);
+		return xstrdup("");
+	}
+	buf_printf(&b, "[COPYUID %u ", v);
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%u", i ? "," : "", s->mbox.msgs[idx[i]].uid);
+	buf_addc(&b, ' ');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s%u", i ? "," : "", uids[i]);
+	buf_adds(&b, "] ");
+	free(uids);
+	return b.data;
+}
+
 static int
 sync_dir(const char *dir)
 {
@@ -197,7 +243,7 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *c)
 	int64_t total = 0, count = 0;
 	uint32_t *idx;
 	size_t n;
-	char *dir;
+	char *dir, *code = NULL, (*bases)[INDEX_UNIQUE_MAX];
 
 	if (name == NULL)
 		return;
@@ -215,24 +261,37 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *c)
 		free(dir);
 		return;
 	}
+	bases = xcalloc(n ? n : 1, sizeof(*bases));
 	for (size_t i = 0; i < n && !failed; i++) {
-		int r = index_copy_to(mb->ix, mb->msgs[idx[i]].uid, dir, &bytes);
+		/* a message already gone elsewhere (1) is left out */
+		int r = index_copy_to(mb->ix, mb->msgs[idx[i]].uid, dir, &bytes, bases[count]);
 		failed = r < 0;
 		if (r == 0) {
+			idx[count] = idx[i];
 			total += (int64_t)bytes;
 			count++;
 		}
 	}
-	if (!failed && n > 0 && sync_dir(dir) < 0)
+	if (!failed && count > 0 && sync_dir(dir) < 0)
 		failed = 1;
 	if (count > 0 && maildir_quota_add(s->root, total, count) < 0)
 		log_warn("%016llx imap quota update in %s", (unsigned long long)s->base.id, s->root);
+	if (!failed)
+		code = copyuid(s, dir, idx, bases, (size_t)count);
 	if (failed)
 		imap_tagged(s, "NO [SERVERBUG] Cannot copy the messages");
-	else if (move && expunge(s, idx, n) < 0)
-		imap_tagged(s, "NO [SERVERBUG] Copied, but the originals could not be removed");
-	else
-		imap_tagged(s, "OK %s%s completed", uid ? "UID " : "", move ? "MOVE" : "COPY");
+	else if (move) {
+		/* RFC 6851 §4.3: COPYUID in an untagged OK before the expunges */
+		if (*code)
+			imap_reply(s, "* OK %sMoved", code);
+		if (expunge(s, idx, (size_t)count) < 0)
+			imap_tagged(s, "NO [SERVERBUG] Copied, but the originals could not be removed");
+		else
+			imap_tagged(s, "OK %sMOVE completed", uid ? "UID " : "");
+	} else
+		imap_tagged(s, "OK %s%sCOPY completed", code, uid ? "UID " : "");
+	free(code);
+	free(bases);
 	free(idx);
 	free(dir);
 }

@@ -197,6 +197,10 @@ void imap_cmd_search(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_store(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_expunge(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_copy(struct imap_session *s, const struct imap_command *c);
+/* imap_folder_uids - the UIDs the folder dir gave the messages with these
+ * bases (after a sync of its index), and its UIDVALIDITY; 0/-1. */
+int imap_folder_uids(const char *dir, char (*bases)[INDEX_UNIQUE_MAX], size_t n, uint32_t *uids,
+    uint32_t *uidvalidity_r);
 /* imap_parse_flags - system flags (IDX_*) from a flag list or from n
  * atoms; keywords are skipped; -1 for \Recent or an unknown \flag. */
 int imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r);

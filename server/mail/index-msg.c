@@ -370,15 +370,16 @@ index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r)
 }
 
 int
-index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r)
+index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r,
+    char unique[INDEX_UNIQUE_MAX])
 {
 	struct index_msg m;
-	char unique[128], *from = NULL, *to = NULL, *name = NULL, *base;
+	char *from = NULL, *to = NULL, *name = NULL, *base;
 	int r;
 
 	if ((r = index_get(ix, uid, &m)) != 0)
 		return r == 1 ? 1 : -1;
-	maildir_unique(unique, sizeof(unique));
+	maildir_unique(unique, INDEX_UNIQUE_MAX);
 	/* the new name: a fresh unique part, the sizes, the source's flags */
 	base = xasprintf("%s,S=%llu,W=%llu", unique, (unsigned long long)m.size,
 	    (unsigned long long)(m.vsize ? m.vsize : m.size));
@@ -454,4 +455,22 @@ index_expunged_since(struct mbox_index *ix, uint64_t modseq, uint32_t **uids_r, 
 	*uids_r = uids;
 	*n_r = n;
 	return 0;
+}
+
+int
+index_uid_of(struct mbox_index *ix, const char *base, uint32_t *uid_r)
+{
+	sqlite3_stmt *st = index_prepare(ix, "SELECT uid FROM messages WHERE base = ?");
+	int r;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, base, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r == SQLITE_ROW)
+		return 0;
+	return r == SQLITE_DONE ? 1 : index_sqlerr(ix, "uid of");
 }

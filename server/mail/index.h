@@ -139,11 +139,16 @@ int index_expunge(struct mbox_index *ix, const uint32_t *uids, size_t n);
 
 /*
  * index_copy_to - hard-link message uid into dest_dir/cur/ (another folder
- * of the same Maildir++ root) under a new unique name with the same sizes
- * and flags; *bytes_r its size.  The caller makes dest_dir/cur durable and
- * accounts the quota.  0, 1 if there is no such UID, -1 (logged).
+ * of the same Maildir++ root) under a new unique name (written to unique:
+ * the copy's base) with the same sizes and flags; *bytes_r its size.  The
+ * caller makes dest_dir/cur durable and accounts the quota.  0, 1 if there
+ * is no such UID, -1 (logged).
  */
-int index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r);
+#define INDEX_UNIQUE_MAX	128
+int index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r,
+    char unique[INDEX_UNIQUE_MAX]);
+/* index_uid_of - the UID of the message with this base; 0, 1 if none, -1. */
+int index_uid_of(struct mbox_index *ix, const char *base, uint32_t *uid_r);
 
 /* index_msg_path - malloc'd full path of the message file. */
 char *index_msg_path(struct mbox_index *ix, const struct index_msg *m);

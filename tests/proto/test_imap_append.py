@@ -4,6 +4,7 @@ LF, exact bytes back through FETCH), flags and date, {n} and {n+},
 ([OVERQUOTA]), bare CR kept, imaplib."""
 
 import imaplib
+import re
 import os
 import time
 
@@ -25,7 +26,7 @@ def test_append_sync_literal_and_fetch_back(shared_imap):
         assert c.read_line().startswith("+ ")
         c.send(MSG + b"\r\n")
         _, r = c.tagged("a")
-        assert r == "a OK APPEND completed", r
+        assert re.match(r"a OK \[APPENDUID \d+ \d+\] APPEND completed$", r), r
         (path,) = files(shared_imap, user, ".Drafts")
         assert path.endswith(":2,DS") and "/cur/" in path
         assert open(path, "rb").read() == MSG.replace(b"\r\n", b"\n")
@@ -41,7 +42,7 @@ def test_append_nonsync_and_plain(shared_imap):
     with shared_imap.imap(user) as c:
         c.send(b"a APPEND INBOX {%d+}\r\n" % len(MSG) + MSG + b"\r\n")
         _, r = c.tagged("a")
-        assert r == "a OK APPEND completed", r
+        assert re.match(r"a OK \[APPENDUID \d+ \d+\] APPEND completed$", r), r
         (path,) = files(shared_imap, user)
         assert "/new/" in path
         assert c.ok("SELECT INBOX")[2] == "* 1 EXISTS"
@@ -76,7 +77,7 @@ def test_append_over_quota(onebox_factory):
         c.send_line("a APPEND INBOX {2000}")
         assert c.read_line().startswith("a NO [OVERQUOTA]")
         c.send(b"b APPEND INBOX {%d+}\r\n" % len(MSG) + MSG + b"\r\n")
-        assert c.tagged("b")[1] == "b OK APPEND completed"
+        assert re.match(r"b OK \[APPENDUID \d+ 1\] APPEND completed$", c.tagged("b")[1])
 
 
 def test_append_bare_cr_kept_and_big(shared_imap):
@@ -85,7 +86,7 @@ def test_append_bare_cr_kept_and_big(shared_imap):
     with shared_imap.imap(user) as c:
         c.send(b"a APPEND INBOX {%d+}\r\n" % len(big) + big + b"\r\n")
         _, r = c.tagged("a", timeout=30)
-        assert r == "a OK APPEND completed", r
+        assert re.match(r"a OK \[APPENDUID \d+ \d+\] APPEND completed$", r), r
         (path,) = files(shared_imap, user)
         assert open(path, "rb").read() == big.replace(b"\r\n", b"\n")
 

@@ -80,7 +80,7 @@ def test_copy_and_move(shared_imap):
         c.ok("COPY 1:2 Archive")
         assert len(names(shared_imap, user, ".Archive")) == 2
         assert len(names(shared_imap, user)) == 3
-        assert c.ok("UID MOVE 3 Trash") == ["* 3 EXPUNGE"]
+        assert c.ok("UID MOVE 3 Trash")[-1] == "* 3 EXPUNGE"
         assert len(names(shared_imap, user)) == 2
         _, r = c.cmd("COPY 1 Nope")
         assert "NO [TRYCREATE]" in r, r
@@ -90,6 +90,21 @@ def test_copy_and_move(shared_imap):
         assert c.ok("FETCH 1:* FLAGS") == ["* 1 FETCH (FLAGS (\\Flagged))", "* 2 FETCH (FLAGS ())"]
         c.ok("SELECT Trash")
         assert c.ok("FETCH 1 BODY.PEEK[TEXT]")[0].endswith("body\r\n)")
+
+
+def test_uidplus_copyuid_and_appenduid(shared_imap):
+    import re
+    user, c = selected(shared_imap, 3)
+    with c:
+        _, r = c.cmd("UID COPY 2:3 Archive")
+        m = re.match(r"t\d+ OK \[COPYUID (\d+) 2,3 1,2\] UID COPY completed$", r)
+        assert m, r
+        untagged, r = c.cmd("UID MOVE 1 Archive")
+        assert untagged[0] == "* OK [COPYUID %s 1 3] Moved" % m.group(1), untagged
+        assert untagged[1] == "* 1 EXPUNGE" and "OK UID MOVE completed" in r
+        c.send(b"a APPEND Archive {%d+}\r\n" % len(MSG) + MSG + b"\r\n")
+        _, r = c.tagged("a")
+        assert r == "a OK [APPENDUID %s 4] APPEND completed" % m.group(1), r
 
 
 def test_imaplib_store_expunge(shared_imap):
