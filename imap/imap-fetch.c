@@ -166,8 +166,12 @@ parse_body(char *a, struct fetch_ctx *f)
 		return -1;
 	*close = '\0';
 	it->peek = peek;
-	if ((size_t)(close - sec) < 40)
+	if ((size_t)(close - sec) < 40) {
 		snprintf(it->label, sizeof(it->label), "BODY[%s]", sec);
+		for (char *p = it->label; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p -= 32;	/* the section as RFC 3501 spells it */
+	}
 	if ((r = parse_section(sec, it)) < 0 || parse_partial(close + 1, it) < 0)
 		return r == -2 ? -2 : -1;
 	if (it->sec == SEC_FIELDS || it->sec == SEC_FIELDS_NOT) {
@@ -520,6 +524,24 @@ message_end(struct fetch_ctx *f)
 	f->cur++;
 }
 
+/* open_message - the message's file; if another session renamed it (a
+ * flag change) since our index_get, sync and look it up once more. */
+static int
+open_message(struct imap_session *s, struct fetch_ctx *f)
+{
+	for (int attempt = 0;; attempt++) {
+		char *path = index_msg_path(s->mbox.ix, &f->im);
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), e = errno;
+		free(path);
+		if (fd >= 0 || e != ENOENT || attempt > 0)
+			return fd;
+		uint32_t uid = f->im.uid;
+		index_msg_clear(&f->im);
+		if (index_sync(s->mbox.ix, 0) < 0 || index_get(s->mbox.ix, uid, &f->im) != 0)
+			return -1;
+	}
+}
+
 /* message_start - look the message up, open it if a body is wanted, set
  * \Seen if asked; 0, or 1 if it vanished (skipped). */
 static int
@@ -532,13 +554,8 @@ message_start(struct imap_session *s, struct fetch_ctx *f, struct buf *out)
 		return 1;
 	for (size_t i = 0; i < f->nitems; i++)
 		need_file |= f->items[i].att == FA_BODY;
-	if (need_file) {
-		char *path = index_msg_path(s->mbox.ix, &f->im);
-		f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		free(path);
-		if (f->fd < 0 || scan(f) < 0)
-			return 1;
-	}
+	if (need_file && ((f->fd = open_message(s, f)) < 0 || scan(f) < 0))
+		return 1;
 	if (f->set_seen && !s->mbox.readonly && !(m->flags & IDX_SEEN) &&
 	    index_set_flags(s->mbox.ix, m->uid, (m->flags | IDX_SEEN) & IDX_STORED_FLAGS) == 0) {
 		m->flags |= IDX_SEEN;
