@@ -210,6 +210,42 @@ imap_cmd_list(struct imap_session *s, const struct imap_command *c)
 	free(pat);
 }
 
+/* lsub - the subscribed names that match pat, in the order subscribed;
+ * one whose folder is gone is still listed, \Noselect (RFC 3501 §6.3.9). */
+static void
+lsub(struct imap_session *s, const char *pat)
+{
+	struct index_folder *f;
+	char **subs;
+	size_t n, nsubs;
+
+	if (index_folder_list(s->root, &f, &n) < 0 || index_subscriptions(s->root, &subs, &nsubs) < 0) {
+		log_warn("%016llx imap lsub %s", (unsigned long long)s->base.id, s->root);
+		imap_tagged(s, "NO [SERVERBUG] Cannot list the folders");
+		return;
+	}
+	for (size_t i = 0; i < nsubs; i++) {
+		const char *name = index_folder_is_inbox(subs[i]) ? "INBOX" : subs[i];
+		size_t k;
+		if (!match_name(pat, name))
+			continue;
+		for (k = 0; k < n && strcmp(f[k].name, name) != 0; k++)
+			;
+		if (k < n) {
+			list_one(s, "LSUB", &f[k], 0);
+			continue;
+		}
+		struct buf b = BUF_INIT;
+		buf_adds(&b, "* LSUB (\\Noselect) \"/\" ");
+		imap_quote(&b, name);
+		imap_reply(s, "%s", b.data);
+		buf_free(&b);
+	}
+	index_folders_free(f, n);
+	index_names_free(subs, nsubs);
+	imap_tagged(s, "OK LSUB completed");
+}
+
 void
 imap_cmd_lsub(struct imap_session *s, const struct imap_command *c)
 {
@@ -222,7 +258,7 @@ imap_cmd_lsub(struct imap_session *s, const struct imap_command *c)
 	}
 	if ((pat = pattern(s, ref, p)) == NULL)
 		return;
-	list_folders(s, "LSUB", pat, LIST_SUBSCRIBED);
+	lsub(s, pat);
 	free(pat);
 }
 

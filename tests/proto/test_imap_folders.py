@@ -106,6 +106,10 @@ def test_subscriptions(shared_imap):
         c.ok('UNSUBSCRIBE "Junk"')
         subs = set(listing(c.ok('LSUB "" "*"')))
         assert "News" in subs and "Junk" not in subs
+        c.ok('CREATE "Gone"')
+        c.ok('SUBSCRIBE "Gone"')
+        c.ok('DELETE "Gone"')
+        assert listing(c.ok('LSUB "" "G*"')) == {"Gone": {"\\Noselect"}}
         got = listing(c.ok('LIST "" "*" RETURN (SUBSCRIBED)'))
         assert "\\Subscribed" in got["News"] and "\\Subscribed" not in got["Junk"]
         assert set(listing(c.ok('LIST (SUBSCRIBED) "" "N*"'))) == {"News"}
