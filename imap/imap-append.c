@@ -112,11 +112,9 @@ check(struct imap_session *s, const struct imap_command *c, struct imap_append *
 	}
 	if (i != c->nargs)
 		return "BAD APPEND takes a mailbox, flags, a date and the message";
-	if (index_folder_is_inbox(name))
-		name = "INBOX";
-	else if (!imap_mutf7_valid(name) || !index_folder_name_valid(name))
+	if (!index_folder_is_inbox(name) && (!imap_mutf7_valid(name) || !index_folder_name_valid(name)))
 		return "NO [CANNOT] Invalid mailbox name";
-	a->dir = index_folder_dir(s->root, name);
+	a->dir = index_folder_dir(s->root, imap_folder_name(s, name));
 	if (access(a->dir, F_OK) < 0)
 		return "NO [TRYCREATE] No such mailbox";
 	if (size > (uint64_t)db_setting_int(s->d->svc.db, ST_MAX_MESSAGE_SIZE))

@@ -22,6 +22,40 @@
 
 #define PATTERN_MAX	1024
 
+/*
+ * The names Outlook and Apple's programs use for the standard folders:
+ * they land in the same folders (Sent, Trash, Junk) instead of beside
+ * them, unless a folder of that very name exists (made before, or by
+ * another program), which keeps its own.
+ */
+static const struct {
+	const char *alias, *name;
+} folder_aliases[] = {
+	{ "Sent Items", "Sent" }, { "Sent Messages", "Sent" },
+	{ "Deleted Items", "Trash" }, { "Deleted Messages", "Trash" },
+	{ "Junk Email", "Junk" }, { "Junk E-mail", "Junk" },
+};
+
+static const char *
+alias_of(struct imap_session *s, const char *name)
+{
+	for (size_t i = 0; i < sizeof(folder_aliases) / sizeof(folder_aliases[0]); i++) {
+		if (strcasecmp(name, folder_aliases[i].alias) != 0)
+			continue;
+		char *own = index_folder_dir(s->root, name);
+		int has_own = own && access(own, F_OK) == 0;
+		free(own);
+		return has_own ? name : folder_aliases[i].name;
+	}
+	return name;
+}
+
+const char *
+imap_folder_name(struct imap_session *s, const char *name)
+{
+	return index_folder_is_inbox(name) ? "INBOX" : alias_of(s, name);
+}
+
 const char *
 imap_folder_arg(struct imap_session *s, const struct imap_arg *a)
 {
@@ -37,7 +71,7 @@ imap_folder_arg(struct imap_session *s, const struct imap_arg *a)
 		imap_tagged(s, "NO [CANNOT] Invalid mailbox name");
 		return NULL;
 	}
-	return name;
+	return alias_of(s, name);
 }
 
 /* ---- LIST and LSUB ---- */
@@ -304,9 +338,11 @@ imap_cmd_create(struct imap_session *s, const struct imap_command *c)
 	}
 	/* RFC 3501: a trailing separator only says "will have children" */
 	name = xstrndup(arg, c->args[0].len - (c->args[0].len > 1 && arg[c->args[0].len - 1] == '/'));
-	if (imap_folder_arg(s, &(struct imap_arg){ .type = IMAP_ARG_QUOTED, .str = name, .len = strlen(name) })) {
-		if (index_folder_create(s->root, name) < 0)
-			folder_error(s, "CREATE", name);
+	const char *folder = imap_folder_arg(s, &(struct imap_arg){ .type = IMAP_ARG_QUOTED, .str = name,
+	    .len = strlen(name) });
+	if (folder) {
+		if (index_folder_create(s->root, folder) < 0)
+			folder_error(s, "CREATE", folder);
 		else
 			imap_tagged(s, "OK CREATE completed");
 	}
@@ -488,7 +524,8 @@ imap_cmd_status(struct imap_session *s, const struct imap_command *c)
 	}
 	sj = xcalloc(1, sizeof(*sj));
 	sj->dir = index_folder_dir(s->root, name);
-	sj->name = xstrdup(name);
+	/* the answer names the mailbox as the client did (an alias too) */
+	sj->name = xstrdup(strcmp(name, "INBOX") == 0 ? name : c->args[0].str);
 	sj->items = items;
 	sj->j.work = status_work;
 	sj->j.done = status_done;

@@ -151,8 +151,11 @@ void imap_cmd_subscribe(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_unsubscribe(struct imap_session *s, const struct imap_command *c);
 void imap_cmd_status(struct imap_session *s, const struct imap_command *c);
 /* imap_folder_arg - a mailbox argument as a folder name ("INBOX" for any
- * case of it), or NULL (answered BAD/NO). */
+ * case of it; Outlook's and Apple's names of the standard folders as
+ * those), or NULL (answered BAD/NO). */
 const char *imap_folder_arg(struct imap_session *s, const struct imap_arg *a);
+/* imap_folder_name - a valid name, INBOX and aliases made canonical. */
+const char *imap_folder_name(struct imap_session *s, const char *name);
 
 /* imap-select.c: SELECT EXAMINE CLOSE UNSELECT CHECK */
 void imap_cmd_select(struct imap_session *s, const struct imap_command *c);

@@ -186,3 +186,35 @@ def test_curl_list(shared_imap):
                        capture_output=True, timeout=20)
     assert p.returncode == 0, p.stderr
     assert b'* LIST (\\HasNoChildren \\Sent) "/" "Sent"' in p.stdout, p.stdout
+
+
+def test_outlook_and_apple_names_land_in_standard_folders(shared_imap):
+    user = new_user(shared_imap)
+    with shared_imap.imap(user) as c:
+        _, r = c.cmd('CREATE "Sent Items"')
+        assert "[ALREADYEXISTS]" in r, r
+        m = b"Subject: x\r\n\r\nbody\r\n"
+        c.send(b'a APPEND "Deleted Items" {%d+}\r\n' % len(m) + m + b"\r\n")
+        _, r = c.tagged("a")
+        assert " OK " in r, r
+        assert c.ok('STATUS "Deleted Messages" (MESSAGES)') == ['* STATUS "Deleted Messages" (MESSAGES 1)']
+        assert c.ok('STATUS "Trash" (MESSAGES)') == ['* STATUS "Trash" (MESSAGES 1)']
+        c.ok('SELECT "Junk Email"')
+        c.ok('SELECT "INBOX"')
+        got = listing(c.ok('LIST "" "*"'))
+        assert "Sent Items" not in got and "Deleted Items" not in got and "Junk Email" not in got
+    # a folder of that very name made before keeps its own
+    user = new_user(shared_imap)
+    md = shared_imap.maildir(user)
+    with shared_imap.imap(user) as c:
+        pass
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(md, ".Sent Items", sub))
+    if os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam(shared_imap.user)
+        for root, dirs, _ in os.walk(os.path.join(md, ".Sent Items")):
+            os.chown(root, pw.pw_uid, pw.pw_gid)
+    with shared_imap.imap(user) as c:
+        assert "Sent Items" in listing(c.ok('LIST "" "*"'))
+        c.ok('SELECT "Sent Items"')
