@@ -36,6 +36,7 @@ struct imap_append {
 	int fd;
 	char *dir;		/* the folder */
 	uint32_t flags;
+	uint32_t kw;		/* keyword bits: letters 'a' + bit */
 	int64_t date;		/* 0: now */
 	uint64_t size, lfs;	/* bytes stored (LF ends), and their LFs */
 	int pending_cr;		/* a CR ended the last chunk */
@@ -101,7 +102,12 @@ check(struct imap_session *s, const struct imap_command *c, struct imap_append *
 	if (name == NULL)
 		return "BAD Missing mailbox name";
 	if (i < c->nargs && c->args[i].type == IMAP_ARG_LIST) {
-		if (imap_parse_flags(&c->args[i], 1, &a->flags) < 0)
+		int grew = 0, r = imap_parse_flags(s, &c->args[i], 1, 1, &a->flags, &a->kw, &grew);
+		if (grew && s->state == IMAP_S_SELECTED)
+			imap_tell_flags(s);
+		if (r == -2)
+			return "NO [LIMIT] Too many keywords";
+		if (r < 0)
 			return "BAD Invalid flags";
 		i++;
 	}
@@ -196,7 +202,7 @@ commit(struct imap_append *a)
 	} letters[] = {
 		{ 'D', IDX_DRAFT }, { 'F', IDX_FLAGGED }, { 'R', IDX_ANSWERED }, { 'S', IDX_SEEN }, { 'T', IDX_DELETED },
 	};
-	char *from, *to, *cur, fl[8];
+	char *from, *to, *cur, fl[8 + INDEX_KEYWORDS_MAX];
 	size_t nf = 0;
 	int r = -1;
 
@@ -213,6 +219,9 @@ commit(struct imap_append *a)
 	for (size_t i = 0; i < sizeof(letters) / sizeof(letters[0]); i++)
 		if (a->flags & letters[i].flag)
 			fl[nf++] = letters[i].letter;
+	for (int i = 0; i < INDEX_KEYWORDS_MAX; i++)
+		if (a->kw & (1u << i))
+			fl[nf++] = (char)('a' + i);
 	fl[nf] = '\0';
 	maildir_tmp_paths(&a->t, &from, &to);
 	cur = nf ? xasprintf("%s/cur/%s:2,%s", a->dir, strrchr(to, '/') + 1, fl) : xstrdup(to);

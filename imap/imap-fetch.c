@@ -270,7 +270,7 @@ parse_items(const struct imap_arg *a, struct fetch_ctx *f)
 /* ---- one message ---- */
 
 void
-imap_flags_out(struct buf *out, uint32_t flags)
+imap_flags_out(struct imap_session *s, struct buf *out, const struct imap_msg *m)
 {
 	static const struct {
 		uint32_t bit;
@@ -283,8 +283,13 @@ imap_flags_out(struct buf *out, uint32_t flags)
 
 	buf_addc(out, '(');
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (flags & names[i].bit) {
+		if (m->flags & names[i].bit) {
 			buf_printf(out, "%s%s", first ? "" : " ", names[i].name);
+			first = 0;
+		}
+	for (size_t i = 0; i < s->nkw; i++)
+		if (m->kw & (1u << i)) {
+			buf_printf(out, "%s%s", first ? "" : " ", s->kwnames[i]);
 			first = 0;
 		}
 	buf_addc(out, ')');
@@ -496,7 +501,7 @@ small_item(struct imap_session *s, struct fetch_ctx *f, const struct fetch_item 
 		break;
 	case FA_FLAGS:
 		buf_adds(out, "FLAGS ");
-		imap_flags_out(out, m->flags);
+		imap_flags_out(s, out, m);
 		break;
 	case FA_SIZE:
 		buf_printf(out, "RFC822.SIZE %llu", (unsigned long long)f->im.vsize);

@@ -28,13 +28,13 @@
 #define SEARCH_HEADER_MAX	(256 * 1024)	/* header bytes searched */
 
 enum skey_type {
-	K_ALL, K_FLAGS, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_HEADER, K_SEQ, K_UID,
+	K_ALL, K_FLAGS, K_KEYWORD, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_HEADER, K_SEQ, K_UID,
 	K_NOT, K_OR, K_AND,
 };
 
 struct skey {
 	enum skey_type type;
-	uint32_t mask, want;	/* K_FLAGS: (flags & mask) == want */
+	uint32_t mask, want;	/* K_FLAGS, K_KEYWORD: (flags or kw & mask) == want */
 	uint64_t num;		/* sizes; days since the epoch */
 	char *field, *value;	/* K_HEADER (copies: the job outlives the command) */
 	struct imap_seqset set;
@@ -182,9 +182,17 @@ parse_word(struct sparse *p, const char *w, int depth)
 	if (strcasecmp(w, "ALL") == 0)
 		return skey_new(K_ALL);
 	if (strcasecmp(w, "KEYWORD") == 0 || strcasecmp(w, "UNKEYWORD") == 0) {
+		int un = w[0] == 'U' || w[0] == 'u';
 		if ((v = next_arg(p)) == NULL || v->type != IMAP_ARG_ATOM)
 			return p->error = "KEYWORD takes a flag", NULL;
-		return skey_new(w[0] == 'K' || w[0] == 'k' ? K_NONE : K_ALL);	/* no keyword is stored */
+		for (size_t i = 0; i < p->s->nkw; i++)
+			if (strcasecmp(p->s->kwnames[i], v->str) == 0) {
+				k = skey_new(K_KEYWORD);
+				k->mask = 1u << i;
+				k->want = un ? 0 : k->mask;
+				return k;
+			}
+		return skey_new(un ? K_ALL : K_NONE);	/* a keyword no message has */
 	}
 	if (strcasecmp(w, "LARGER") == 0 || strcasecmp(w, "SMALLER") == 0) {
 		unsigned long long n;
@@ -375,6 +383,8 @@ eval(struct seval *e, const struct skey *k)
 		return 0;
 	case K_FLAGS:
 		return (m->flags & k->mask) == k->want;
+	case K_KEYWORD:
+		return (m->kw & k->mask) == k->want;
 	case K_LARGER:
 		return need_im(e)->vsize > k->num;
 	case K_SMALLER:

@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
-
 struct select_job {
 	struct imap_job j;
 	char *dir;
@@ -83,6 +81,7 @@ load(struct select_job *sj)
 	for (size_t i = 0; i < n; i++) {
 		mb->msgs[i].uid = list[i].uid;
 		mb->msgs[i].flags = list[i].flags;
+		mb->msgs[i].kw = index_name_keywords(list[i].filename);
 	}
 	index_msgs_free(list, n);
 	mark_recent(mb, recent, nrecent);
@@ -128,6 +127,7 @@ select_done(struct imap_session *s, struct imap_job *j)
 {
 	struct select_job *sj = (struct select_job *)j;
 	struct imap_mailbox *mb;
+	struct buf names = BUF_INIT;
 	uint32_t unseen;
 
 	if (sj->result != 0) {
@@ -141,8 +141,12 @@ select_done(struct imap_session *s, struct imap_job *j)
 	memset(&sj->mb, 0, sizeof(sj->mb));
 	s->state = IMAP_S_SELECTED;
 	mb = &s->mbox;
-	imap_reply(s, "* FLAGS (" SYSTEM_FLAGS ")");
-	imap_reply(s, "* OK [PERMANENTFLAGS (%s)] Flags permitted", mb->readonly ? "" : SYSTEM_FLAGS);
+	imap_keywords_load(s);
+	imap_flag_names(s, &names);
+	imap_reply(s, "* FLAGS (%s)", names.data);
+	imap_reply(s, "* OK [PERMANENTFLAGS (%s%s)] Flags permitted", mb->readonly ? "" : names.data,
+	    mb->readonly ? "" : " \\*");
+	buf_free(&names);
 	imap_reply(s, "* %zu EXISTS", mb->n);
 	imap_reply(s, "* %u RECENT", sj->recent);
 	if ((unseen = first_unseen(mb)) != 0)

@@ -332,6 +332,7 @@ imap_free(struct session *b)
 	struct imap_session *s = imap_of(b);
 
 	buf_free(&s->cmd);
+	index_names_free(s->kwnames, s->nkw);
 	free(s->user);
 	free(s->root);
 	free(s);

@@ -3,10 +3,10 @@
  * UID STORE (RFC 3501 §6.4.6), EXPUNGE and UID EXPUNGE (RFC 4315 §2.1),
  * COPY and UID COPY (§6.4.7), MOVE and UID MOVE (RFC 6851).
  *
- * Flags live in the Maildir file names (index_set_flags renames); only
- * the system flags are permanent.  Keywords are not stored yet, so
- * PERMANENTFLAGS has no \* and a keyword in STORE is ignored (RFC 3501
- * §7.1: the client learns from PERMANENTFLAGS that it will not persist).
+ * Flags and keywords live in the Maildir file names (index_set_flags_kw
+ * renames); keywords are letters a-z named by the user's keyword table
+ * (index.h), so at most 26 per user: STORE of a 27th answers NO [LIMIT].
+ * A new keyword is announced with FLAGS and PERMANENTFLAGS.
  *
  * COPY hard-links each file into the target's cur/ with a new unique name
  * and makes the directory durable (fsync) before the tagged OK; MOVE is
@@ -29,9 +29,55 @@
 
 enum store_mode { STORE_SET, STORE_ADD, STORE_REMOVE };
 
-/* parse_flag_list - system flags from a list or from single atoms. */
+void
+imap_keywords_load(struct imap_session *s)
+{
+	index_names_free(s->kwnames, s->nkw);
+	s->kwnames = NULL;
+	s->nkw = 0;
+	if (index_keywords(s->root, &s->kwnames, &s->nkw) < 0)
+		log_warn("%016llx imap keywords of %s", (unsigned long long)s->base.id, s->root);
+}
+
+void
+imap_flag_names(struct imap_session *s, struct buf *out)
+{
+	buf_adds(out, "\\Answered \\Flagged \\Deleted \\Seen \\Draft");
+	for (size_t i = 0; i < s->nkw; i++)
+		buf_printf(out, " %s", s->kwnames[i]);
+}
+
+/* keyword_ok - a flag-keyword (RFC 3501 atom) we can store. */
+static int
+keyword_ok(const char *k)
+{
+	for (const char *p = k; *p; p++)
+		if (*p == '%' || *p == '*' || *p == ']' || *p == '\\' || *p == '[')
+			return 0;
+	return *k != '\0' && strlen(k) <= 128;
+}
+
+/* keyword_bit - the bit of keyword k; -1 unknown (and not created), -2 full. */
+static int
+keyword_bit(struct imap_session *s, const char *k, int create, int *grew_r)
+{
+	int bit;
+
+	for (size_t i = 0; i < s->nkw; i++)
+		if (strcasecmp(s->kwnames[i], k) == 0)
+			return (int)i;
+	if (!create)
+		return -1;
+	if ((bit = index_keyword_add(s->root, k)) < 0)
+		return errno == ENOSPC ? -2 : -3;
+	imap_keywords_load(s);
+	*grew_r = 1;
+	return (size_t)bit < s->nkw ? bit : -3;
+}
+
 int
-imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r)
+imap_parse_flags(struct imap_session *s, const struct imap_arg *a, size_t n, int create, uint32_t *flags_r,
+    uint32_t *kw_r, int *grew_r)
 {
 	static const struct {
 		const char *name;
@@ -42,14 +88,22 @@ imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r)
 	};
 
 	if (n == 1 && a[0].type == IMAP_ARG_LIST)
-		return imap_parse_flags(a[0].list, a[0].n, flags_r);
-	*flags_r = 0;
+		return imap_parse_flags(s, a[0].list, a[0].n, create, flags_r, kw_r, grew_r);
+	*flags_r = *kw_r = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t k;
 		if (a[i].type != IMAP_ARG_ATOM)
 			return -1;
-		if (a[i].str[0] != '\\')
-			continue;	/* a keyword: not stored yet */
+		if (a[i].str[0] != '\\') {
+			if (!keyword_ok(a[i].str))
+				return -1;
+			int bit = keyword_bit(s, a[i].str, create, grew_r);
+			if (bit == -2)
+				return -2;
+			if (bit >= 0)
+				*kw_r |= 1u << bit;
+			continue;
+		}
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (strcasecmp(a[i].str, names[k].name) == 0)
 				break;
@@ -58,6 +112,18 @@ imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r)
 		*flags_r |= names[k].bit;
 	}
 	return 0;
+}
+
+/* tell_flags - the flag list grew: FLAGS and PERMANENTFLAGS again. */
+void
+imap_tell_flags(struct imap_session *s)
+{
+	struct buf b = BUF_INIT;
+
+	imap_flag_names(s, &b);
+	imap_reply(s, "* FLAGS (%s)", b.data);
+	imap_reply(s, "* OK [PERMANENTFLAGS (%s \\*)] Flags permitted", b.data);
+	buf_free(&b);
 }
 
 static int
@@ -78,11 +144,11 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	struct imap_mailbox *mb = &s->mbox;
 	int uid = strncmp(c->name, "UID ", 4) == 0, silent, failed = 0;
 	enum store_mode mode;
-	uint32_t flags, *idx;
+	uint32_t flags, kw, *idx;
 	size_t n;
+	int grew = 0, r;
 
-	if (c->args[1].type != IMAP_ARG_ATOM || store_mode(c->args[1].str, &mode, &silent) < 0 ||
-	    imap_parse_flags(c->args + 2, c->nargs - 2, &flags) < 0) {
+	if (c->args[1].type != IMAP_ARG_ATOM || store_mode(c->args[1].str, &mode, &silent) < 0) {
 		imap_bad(s, "STORE takes a set, FLAGS, +FLAGS or -FLAGS (.SILENT) and flags");
 		return;
 	}
@@ -92,22 +158,35 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	}
 	if (imap_msgset(s, &c->args[0], uid, &idx, &n) < 0)
 		return;
+	r = imap_parse_flags(s, c->args + 2, c->nargs - 2, mode != STORE_REMOVE, &flags, &kw, &grew);
+	if (grew)
+		imap_tell_flags(s);
+	if (r < 0) {
+		free(idx);
+		if (r == -2)
+			imap_tagged(s, "NO [LIMIT] Too many keywords (at most %d)", INDEX_KEYWORDS_MAX);
+		else
+			imap_bad(s, "STORE takes a set, FLAGS, +FLAGS or -FLAGS (.SILENT) and flags");
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct imap_msg *m = &mb->msgs[idx[i]];
 		uint32_t stored = m->flags & IDX_STORED_FLAGS;
 		uint32_t want = mode == STORE_SET ? flags : mode == STORE_ADD ? stored | flags : stored & ~flags;
-		if (want != stored && index_set_flags(mb->ix, m->uid, want) < 0) {
+		uint32_t wkw = mode == STORE_SET ? kw : mode == STORE_ADD ? m->kw | kw : m->kw & ~kw;
+		if ((want != stored || wkw != m->kw) && index_set_flags_kw(mb->ix, m->uid, want, wkw) < 0) {
 			failed = 1;
 			continue;
 		}
 		m->flags = want | (m->flags & IDX_RECENT);
+		m->kw = wkw;
 		if (!silent) {
 			struct buf b = BUF_INIT;
 			buf_printf(&b, "* %u FETCH (", idx[i] + 1);
 			if (uid)
 				buf_printf(&b, "UID %u ", m->uid);
 			buf_adds(&b, "FLAGS ");
-			imap_flags_out(&b, m->flags);
+			imap_flags_out(s, &b, m);
 			buf_addc(&b, ')');
 			imap_reply(s, "%s", b.data);
 			buf_free(&b);

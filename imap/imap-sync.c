@@ -84,14 +84,21 @@ apply_changed(struct imap_session *s, const struct index_msg *rows, size_t n, co
 
 	for (size_t i = 0; i < n; i++) {
 		size_t k = find(mb, rows[i].uid);
+		uint32_t kw = index_name_keywords(rows[i].filename);
+		if (kw >> s->nkw) {
+			/* another session added a keyword */
+			imap_keywords_load(s);
+			imap_tell_flags(s);
+		}
 		if (k < mb->n) {
 			struct imap_msg *m = &mb->msgs[k];
-			if ((m->flags & IDX_STORED_FLAGS) == rows[i].flags || (m->flags & IMAP_GONE))
+			if (((m->flags & IDX_STORED_FLAGS) == rows[i].flags && m->kw == kw) || (m->flags & IMAP_GONE))
 				continue;
 			m->flags = rows[i].flags | (m->flags & IDX_RECENT);
+			m->kw = kw;
 			struct buf b = BUF_INIT;
 			buf_printf(&b, "* %zu FETCH (FLAGS ", k + 1);
-			imap_flags_out(&b, m->flags);
+			imap_flags_out(s, &b, m);
 			buf_addc(&b, ')');
 			imap_reply(s, "%s", b.data);
 			buf_free(&b);
@@ -99,6 +106,7 @@ apply_changed(struct imap_session *s, const struct index_msg *rows, size_t n, co
 			mb->msgs = xrealloc(mb->msgs, (mb->n + 1) * sizeof(*mb->msgs));
 			mb->msgs[mb->n].uid = rows[i].uid;
 			mb->msgs[mb->n].flags = rows[i].flags;
+			mb->msgs[mb->n].kw = kw;
 			for (size_t r = 0; r < nrecent; r++)
 				if (recent[r] == rows[i].uid)
 					mb->msgs[mb->n].flags |= IDX_RECENT;

@@ -72,6 +72,7 @@ struct imap_job {
 /* One message of the selected mailbox, by sequence number - 1. */
 struct imap_msg {
 	uint32_t uid;
+	uint32_t kw;		/* keyword bits (s->kwnames) */
 	uint32_t flags;		/* IDX_* (IDX_RECENT: this session's \Recent), IMAP_GONE */
 };
 #define IMAP_GONE	(1u << 30)	/* expunged elsewhere, EXPUNGE not sent yet */
@@ -106,6 +107,8 @@ struct imap_session {
 	struct imap_job *busy;		/* mailbox work in a worker */
 	int close_after_job;		/* closed while busy held the session */
 	struct imap_mailbox mbox;	/* IMAP_S_SELECTED */
+	char **kwnames;			/* the user's keywords, by bit */
+	size_t nkw;
 	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
 	struct imap_append *append;	/* an APPEND message being received */
 	enum imap_state idle_from;	/* the state IDLE returns to */
@@ -171,8 +174,8 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 
 /* imap-fetch.c */
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
-/* imap_flags_out - "(\\Seen ...)" for IDX_* flags. */
-void imap_flags_out(struct buf *out, uint32_t flags);
+/* imap_flags_out - "(\\Seen ... $Keyword)" for a message's flags. */
+void imap_flags_out(struct imap_session *s, struct buf *out, const struct imap_msg *m);
 
 /* imap-sync.c */
 /* imap_mailbox_sync - report what changed in the selected mailbox since
@@ -204,9 +207,20 @@ void imap_cmd_copy(struct imap_session *s, const struct imap_command *c);
  * bases (after a sync of its index), and its UIDVALIDITY; 0/-1. */
 int imap_folder_uids(const char *dir, char (*bases)[INDEX_UNIQUE_MAX], size_t n, uint32_t *uids,
     uint32_t *uidvalidity_r);
-/* imap_parse_flags - system flags (IDX_*) from a flag list or from n
- * atoms; keywords are skipped; -1 for \Recent or an unknown \flag. */
-int imap_parse_flags(const struct imap_arg *a, size_t n, uint32_t *flags_r);
+/* imap_parse_flags - system flags (IDX_*) and keyword bits from a flag
+ * list or from n atoms; create: new keywords are added to the user's table
+ * (else unknown ones are left out).  0; -1 for \\Recent, an unknown
+ * \\flag or a bad keyword; -2 when the keyword table is full.  *grew_r is
+ * set when the table grew (the client must be told the new FLAGS). */
+int imap_parse_flags(struct imap_session *s, const struct imap_arg *a, size_t n, int create, uint32_t *flags_r,
+    uint32_t *kw_r, int *grew_r);
+/* imap_tell_flags - untagged FLAGS and PERMANENTFLAGS (the list grew). */
+void imap_tell_flags(struct imap_session *s);
+/* imap_keywords_load - read the user's keyword table again. */
+void imap_keywords_load(struct imap_session *s);
+/* imap_flag_names - the flags of FLAGS and PERMANENTFLAGS: the system
+ * flags and every keyword. */
+void imap_flag_names(struct imap_session *s, struct buf *out);
 
 /* imap-auth.c */
 int imap_auth_allowed(struct imap_session *s);

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -546,5 +547,81 @@ index_subscribe(const char *root, const char *name, int on)
 	}
 	r = found == on ? 0 : write_names(root, names, w);
 	index_names_free(names, w);
+	return r;
+}
+
+/* ---- keywords ---- */
+
+#define KEYWORDS_FILE	"onebox-keywords"
+#define KEYWORD_MAX	128
+
+/* read_names - the lines of a file (missing: none); 0/-1. */
+static int
+read_names(const char *path, char ***names_r, size_t *n_r)
+{
+	FILE *f = fopen(path, "re");
+	char line[KEYWORD_MAX + 2];
+	char **names = NULL;
+	size_t n = 0;
+
+	*names_r = NULL;
+	*n_r = 0;
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	while (n < INDEX_KEYWORDS_MAX && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		names = xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = xstrdup(line);
+	}
+	fclose(f);
+	*names_r = names;
+	*n_r = n;
+	return 0;
+}
+
+int
+index_keywords(const char *root, char ***names_r, size_t *n_r)
+{
+	char *path = xasprintf("%s/%s", root, KEYWORDS_FILE);
+	int r = read_names(path, names_r, n_r);
+
+	free(path);
+	return r;
+}
+
+int
+index_keyword_add(const char *root, const char *name)
+{
+	char *path = xasprintf("%s/%s", root, KEYWORDS_FILE);
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	char **names = NULL;
+	size_t n = 0;
+	int r = -1;
+
+	if (strlen(name) > KEYWORD_MAX || strchr(name, '\n')) {
+		errno = EINVAL;
+		goto out;
+	}
+	if (fd < 0 || flock(fd, LOCK_EX) < 0 || read_names(path, &names, &n) < 0)
+		goto out;
+	for (size_t i = 0; i < n && r < 0; i++)
+		if (strcasecmp(names[i], name) == 0)
+			r = (int)i;
+	if (r < 0 && n >= INDEX_KEYWORDS_MAX)
+		errno = ENOSPC;
+	else if (r < 0) {
+		char *line = xasprintf("%s\n", name);
+		ssize_t len = (ssize_t)strlen(line);
+		/* appended whole or not at all, then durable: letters on disk
+		 * must never name a keyword that was not written */
+		if (write(fd, line, (size_t)len) == len && fsync(fd) == 0)
+			r = (int)n;
+		free(line);
+	}
+out:
+	if (fd >= 0)
+		close(fd);	/* releases the lock */
+	index_names_free(names, n);
+	free(path);
 	return r;
 }

@@ -61,12 +61,25 @@ char_cmp(const void *a, const void *b)
 	return *(const unsigned char *)a - *(const unsigned char *)b;
 }
 
+uint32_t
+index_name_keywords(const char *filename)
+{
+	const char *info = name_info(filename);
+	uint32_t kw = 0;
+
+	for (; info != NULL && *info != '\0' && *info != ','; info++)
+		if (*info >= 'a' && *info <= 'z')
+			kw |= 1u << (*info - 'a');
+	return kw;
+}
+
 /*
  * The name a file gets for new flags: in cur/, ":2," then the flag
- * letters plus any other letters the old name had (keywords), sorted.
+ * letters, the keyword letters ('a' + bit; kw < 0: those the old name
+ * had) and any other letters the old name had, sorted.
  */
 static char *
-name_with_flags(const char *filename, uint32_t flags)
+name_with_flags_kw(const char *filename, uint32_t flags, int64_t kw)
 {
 	const char *info = name_info(filename);
 	const char *slash = strrchr(filename, '/');
@@ -78,9 +91,13 @@ name_with_flags(const char *filename, uint32_t flags)
 	for (size_t i = 0; i < N_FLAG_LETTERS; i++)
 		if (flags & flag_letters[i].flag)
 			letters[n++] = flag_letters[i].letter;
+	for (int i = 0; kw >= 0 && i < INDEX_KEYWORDS_MAX; i++)
+		if (kw & (1 << i))
+			letters[n++] = (char)('a' + i);
 	for (; info != NULL && *info != '\0' && n < sizeof(letters) - 1;
 	    info++) {
-		if (strchr("DFRST", *info) == NULL &&
+		int keyword = *info >= 'a' && *info <= 'z';
+		if (strchr("DFRST", *info) == NULL && (!keyword || kw < 0) &&
 		    memchr(letters, *info, n) == NULL)
 			letters[n++] = *info;
 	}
@@ -209,6 +226,12 @@ flags_update(struct mbox_index *ix, uint32_t uid, const char *filename,
 int
 index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags)
 {
+	return index_set_flags_kw(ix, uid, flags, -1);
+}
+
+int
+index_set_flags_kw(struct mbox_index *ix, uint32_t uid, uint32_t flags, int64_t kw)
+{
 	struct index_msg m;
 	uint64_t modseq;
 	char *newname = NULL, *from = NULL, *to = NULL;
@@ -219,7 +242,7 @@ index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags)
 		return -1;
 	if (index_get(ix, uid, &m) != 0)
 		goto out;
-	newname = name_with_flags(m.filename, flags);
+	newname = name_with_flags_kw(m.filename, flags, kw);
 	if (strcmp(newname, m.filename) == 0 && m.flags == flags) {
 		ret = 0;
 		goto out;
@@ -383,7 +406,7 @@ index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_
 	/* the new name: a fresh unique part, the sizes, the source's flags */
 	base = xasprintf("%s,S=%llu,W=%llu", unique, (unsigned long long)m.size,
 	    (unsigned long long)(m.vsize ? m.vsize : m.size));
-	name = name_with_flags(base, m.flags);
+	name = name_with_flags_kw(base, m.flags, index_name_keywords(m.filename));
 	free(base);
 	from = index_msg_path(ix, &m);
 	to = xasprintf("%s/%s", dest_dir, name);

@@ -129,6 +129,13 @@ int index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r);
  * (no such UID, or the file is gone: sync and retry).
  */
 int index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags);
+/* index_set_flags_kw - the same with the keyword letters: bit i of kw is
+ * the letter 'a' + i (keywords, see index_keyword_add); kw < 0 keeps the
+ * letters the name has. */
+#define INDEX_KEYWORDS_MAX	26
+int index_set_flags_kw(struct mbox_index *ix, uint32_t uid, uint32_t flags, int64_t kw);
+/* index_name_keywords - the keyword bits of a file name's letters a-z. */
+uint32_t index_name_keywords(const char *filename);
 
 /*
  * index_expunge - unlink the messages' files, remove their rows and record
@@ -206,6 +213,18 @@ int index_subscriptions(const char *root, char ***names_r, size_t *n_r);
 void index_names_free(char **names, size_t n);
 /* index_subscribe - add (on) or remove a name; 0/-1. */
 int index_subscribe(const char *root, const char *name, int on);
+/*
+ * Keywords (IMAP user flags, "$Junk", "$Forwarded"...) are the letters
+ * a-z of the file names, one table per user for every folder (so a copy
+ * keeps its letters): "<root>/onebox-keywords", one name a line, line i
+ * naming the letter 'a' + i.
+ */
+/* index_keywords - the table, malloc'd (index_names_free); 0/-1. */
+int index_keywords(const char *root, char ***names_r, size_t *n_r);
+/* index_keyword_add - the bit number of name, added to the table when new
+ * (under a lock: two sessions agree); -1 with errno ENOSPC when all 26
+ * letters are taken, or another errno. */
+int index_keyword_add(const char *root, const char *name);
 /* index_folders_init - at every login: make the root; at the first one
  * (no subscriptions file yet) also the standard folders, subscribed.
  * 0/-1 (logged). */

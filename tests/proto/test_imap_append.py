@@ -37,6 +37,18 @@ def test_append_sync_literal_and_fetch_back(shared_imap):
         assert got.endswith(MSG.decode() + ")")
 
 
+def test_append_with_keywords(shared_imap):
+    user = new_user(shared_imap)
+    with shared_imap.imap(user) as c:
+        c.send(b"a APPEND INBOX (\\Seen $Forwarded) {%d+}\r\n" % len(MSG) + MSG + b"\r\n")
+        _, r = c.tagged("a")
+        assert " OK " in r, r
+        (path,) = files(shared_imap, user)
+        assert path.endswith(":2,Sa"), path
+        c.ok("SELECT INBOX")
+        assert c.ok("FETCH 1 FLAGS") == ["* 1 FETCH (FLAGS (\\Seen $Forwarded))"]
+
+
 def test_append_nonsync_and_plain(shared_imap):
     user = new_user(shared_imap)
     with shared_imap.imap(user) as c:

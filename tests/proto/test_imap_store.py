@@ -32,7 +32,6 @@ def test_store_flags(shared_imap):
         assert c.ok("UID STORE 2 FLAGS (\\Answered \\Draft)") == [
             "* 2 FETCH (UID 2 FLAGS (\\Answered \\Draft \\Recent))"]
         assert c.ok("STORE 3 +FLAGS.SILENT (\\Deleted)") == []
-        assert c.ok("STORE 1:3 +FLAGS.SILENT ($Junk)") == []       # keywords: not kept yet
         files = names(shared_imap, user)
         assert [f.split(":2,")[1] for f in files] == ["S", "DR", "T"], files
     # the flags persist in a new session
@@ -41,6 +40,50 @@ def test_store_flags(shared_imap):
         got = c.ok("FETCH 1:* FLAGS")
         assert got == ["* 1 FETCH (FLAGS (\\Seen))", "* 2 FETCH (FLAGS (\\Answered \\Draft))",
                        "* 3 FETCH (FLAGS (\\Deleted))"], got
+
+
+def test_keywords(shared_imap):
+    user, c = selected(shared_imap, 3)
+    with c:
+        # a new keyword is announced with FLAGS and PERMANENTFLAGS
+        assert c.ok("STORE 1:2 +FLAGS.SILENT ($Junk)") == [
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted"]
+        assert c.ok("STORE 2 +FLAGS (\\Seen NonJunk)")[-1] == "* 2 FETCH (FLAGS (\\Seen \\Recent $Junk NonJunk))"
+        assert c.ok("STORE 1 -FLAGS ($junk)") == ["* 1 FETCH (FLAGS (\\Recent))"]
+        assert c.ok("SEARCH KEYWORD $Junk") == ["* SEARCH 2"]
+        assert c.ok("SEARCH UNKEYWORD NonJunk") == ["* SEARCH 1 3"]
+        assert c.ok("SEARCH KEYWORD Nothing") == ["* SEARCH"]
+        assert sorted(f.split(":2,")[-1] for f in names(shared_imap, user) if ":2," in f) == ["", "", "Sab"]
+        c.ok("COPY 2 Archive")
+        _, r = c.cmd("STORE 1 +FLAGS (bad]kw)")
+        assert " BAD " in r, r
+    # kept in the file names, seen by a new session, kept by COPY
+    with shared_imap.imap(user) as c:
+        untagged = c.ok("SELECT INBOX")
+        assert "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Junk NonJunk)" in untagged
+        assert c.ok("FETCH 2 FLAGS") == ["* 2 FETCH (FLAGS (\\Seen $Junk NonJunk))"]
+        c.ok("SELECT Archive")
+        assert c.ok("FETCH 1 FLAGS") == ["* 1 FETCH (FLAGS (\\Seen $Junk NonJunk))"]
+
+
+def test_keyword_seen_by_other_session(shared_imap):
+    user, a = selected(shared_imap, 1)
+    with a, shared_imap.imap(user) as b:
+        b.ok("SELECT INBOX")
+        a.ok("STORE 1 +FLAGS.SILENT (Later)")
+        untagged = b.ok("NOOP")
+        assert "* 1 FETCH (FLAGS (Later))" in untagged, untagged
+        assert any(x.startswith("* FLAGS (") and "Later" in x for x in untagged), untagged
+
+
+def test_keyword_limit(shared_imap):
+    user, c = selected(shared_imap, 1)
+    with c:
+        for i in range(26):
+            c.ok("STORE 1 +FLAGS.SILENT (k%d)" % i)
+        _, r = c.cmd("STORE 1 +FLAGS.SILENT (one-too-many)")
+        assert "NO [LIMIT]" in r, r
 
 
 def test_store_bad(shared_imap):
