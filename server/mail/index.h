@@ -31,8 +31,9 @@
  * Concurrency: several processes may open the same index; writes are
  * serialized by SQLite (BEGIN IMMEDIATE), readers are never blocked (WAL).
  * A struct mbox_index is for one thread.  The counters below (uidvalidity,
- * uidnext, highestmodseq, count) are as of the last index_open(),
- * index_sync() or change made through this handle.
+ * uidnext, highestmodseq) are as of the last index_open(), index_sync() or
+ * change made through this handle; count is counted at the first
+ * index_count() after those (a table scan, skipped when nobody asks).
  */
 #ifndef ONEBOX_INDEX_H
 #define ONEBOX_INDEX_H
