@@ -33,6 +33,8 @@ submission_listen = 127.0.0.1:2587
 submissions_listen = 127.0.0.1:2465
 pop3_listen = 127.0.0.1:2110
 pop3s_listen = 127.0.0.1:2995
+imap_listen = 127.0.0.1:2143
+imaps_listen = 127.0.0.1:2993
 EOC
 fi
 
@@ -58,6 +60,8 @@ Submit with authentication, as a mail program would:
         --auth-password '$pw' --from alice@demo.test --to alice@demo.test
 Read it:
   curl -k --ssl-reqd pop3://127.0.0.1:2110/1 -u 'alice@demo.test:$pw'
+  curl -k imaps://127.0.0.1:2993/ -u 'alice@demo.test:$pw' -X NAMESPACE
+  (or an IMAP client: server 127.0.0.1, port 2143 with STARTTLS or 2993 with SSL/TLS)
   ls $base/data/mail/demo.test/alice/new/ $base/data/mail/demo.test/alice/cur/
 Add a user:
   echo 'their-password' | ./build/onebox -c $conf user add bob@demo.test

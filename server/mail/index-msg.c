@@ -61,12 +61,25 @@ char_cmp(const void *a, const void *b)
 	return *(const unsigned char *)a - *(const unsigned char *)b;
 }
 
+uint32_t
+index_name_keywords(const char *filename)
+{
+	const char *info = name_info(filename);
+	uint32_t kw = 0;
+
+	for (; info != NULL && *info != '\0' && *info != ','; info++)
+		if (*info >= 'a' && *info <= 'z')
+			kw |= 1u << (*info - 'a');
+	return kw;
+}
+
 /*
  * The name a file gets for new flags: in cur/, ":2," then the flag
- * letters plus any other letters the old name had (keywords), sorted.
+ * letters, the keyword letters ('a' + bit; kw < 0: those the old name
+ * had) and any other letters the old name had, sorted.
  */
 static char *
-name_with_flags(const char *filename, uint32_t flags)
+name_with_flags_kw(const char *filename, uint32_t flags, int64_t kw)
 {
 	const char *info = name_info(filename);
 	const char *slash = strrchr(filename, '/');
@@ -78,9 +91,13 @@ name_with_flags(const char *filename, uint32_t flags)
 	for (size_t i = 0; i < N_FLAG_LETTERS; i++)
 		if (flags & flag_letters[i].flag)
 			letters[n++] = flag_letters[i].letter;
+	for (int i = 0; kw >= 0 && i < INDEX_KEYWORDS_MAX; i++)
+		if (kw & (1 << i))
+			letters[n++] = (char)('a' + i);
 	for (; info != NULL && *info != '\0' && n < sizeof(letters) - 1;
 	    info++) {
-		if (strchr("DFRST", *info) == NULL &&
+		int keyword = *info >= 'a' && *info <= 'z';
+		if (strchr("DFRST", *info) == NULL && (!keyword || kw < 0) &&
 		    memchr(letters, *info, n) == NULL)
 			letters[n++] = *info;
 	}
@@ -209,6 +226,12 @@ flags_update(struct mbox_index *ix, uint32_t uid, const char *filename,
 int
 index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags)
 {
+	return index_set_flags_kw(ix, uid, flags, -1);
+}
+
+int
+index_set_flags_kw(struct mbox_index *ix, uint32_t uid, uint32_t flags, int64_t kw)
+{
 	struct index_msg m;
 	uint64_t modseq;
 	char *newname = NULL, *from = NULL, *to = NULL;
@@ -219,7 +242,7 @@ index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags)
 		return -1;
 	if (index_get(ix, uid, &m) != 0)
 		goto out;
-	newname = name_with_flags(m.filename, flags);
+	newname = name_with_flags_kw(m.filename, flags, kw);
 	if (strcmp(newname, m.filename) == 0 && m.flags == flags) {
 		ret = 0;
 		goto out;
@@ -320,4 +343,157 @@ index_expunge(struct mbox_index *ix, const uint32_t *uids, size_t n)
 	if (sqlite3_get_autocommit(ix->db) == 0)
 		index_exec(ix, "ROLLBACK");
 	return -1;
+}
+
+int
+index_stats(struct mbox_index *ix, struct index_stats *st)
+{
+	sqlite3_stmt *q = index_prepare(ix, "SELECT count(*),"
+	    " coalesce(sum((flags & 1) = 0), 0), coalesce(sum(filename LIKE 'new/%'), 0),"
+	    " coalesce(sum(CASE WHEN vsize > 0 THEN vsize ELSE size END), 0) FROM messages");
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if (q == NULL)
+		return -1;
+	if ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		st->messages = (uint32_t)sqlite3_column_int64(q, 0);
+		st->unseen = (uint32_t)sqlite3_column_int64(q, 1);
+		st->recent = (uint32_t)sqlite3_column_int64(q, 2);
+		st->vsize = (uint64_t)sqlite3_column_int64(q, 3);
+	}
+	sqlite3_finalize(q);
+	return r == SQLITE_ROW ? 0 : index_sqlerr(ix, "stats");
+}
+
+int
+index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r)
+{
+	sqlite3_stmt *q = index_prepare(ix, "SELECT uid FROM messages WHERE filename LIKE 'new/%' ORDER BY uid");
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if (q == NULL)
+		return -1;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
+		uids[n++] = (uint32_t)sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE) {
+		free(uids);
+		return index_sqlerr(ix, "new uids");
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return 0;
+}
+
+int
+index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r,
+    char unique[INDEX_UNIQUE_MAX])
+{
+	struct index_msg m;
+	char *from = NULL, *to = NULL, *name = NULL, *base;
+	int r;
+
+	if ((r = index_get(ix, uid, &m)) != 0)
+		return r == 1 ? 1 : -1;
+	maildir_unique(unique, INDEX_UNIQUE_MAX);
+	/* the new name: a fresh unique part, the sizes, the source's flags */
+	base = xasprintf("%s,S=%llu,W=%llu", unique, (unsigned long long)m.size,
+	    (unsigned long long)(m.vsize ? m.vsize : m.size));
+	name = name_with_flags_kw(base, m.flags, index_name_keywords(m.filename));
+	free(base);
+	from = index_msg_path(ix, &m);
+	to = xasprintf("%s/%s", dest_dir, name);
+	r = link(from, to);
+	if (r < 0)
+		log_warn("index: link %s", to);
+	else
+		*bytes_r = m.size;
+	free(from);
+	free(to);
+	free(name);
+	index_msg_clear(&m);
+	return r < 0 ? -1 : 0;
+}
+
+int
+index_changed_since(struct mbox_index *ix, uint64_t modseq, struct index_msg **msgs_r, size_t *n_r)
+{
+	sqlite3_stmt *st = index_prepare(ix,
+	    "SELECT " MSG_COLUMNS " FROM messages WHERE modseq > ? ORDER BY uid");
+	struct index_msg *msgs = NULL;
+	size_t n = 0, cap = 0;
+	int r;
+
+	*msgs_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)modseq);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			msgs = xrealloc(msgs, cap * sizeof(*msgs));
+		}
+		msg_from_row(st, &msgs[n++]);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		index_msgs_free(msgs, n);
+		return index_sqlerr(ix, "changed since");
+	}
+	*msgs_r = msgs;
+	*n_r = n;
+	return 0;
+}
+
+int
+index_expunged_since(struct mbox_index *ix, uint64_t modseq, uint32_t **uids_r, size_t *n_r)
+{
+	sqlite3_stmt *st = index_prepare(ix, "SELECT uid FROM expunged WHERE modseq > ? ORDER BY uid");
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int r;
+
+	*uids_r = NULL;
+	*n_r = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)modseq);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		uids = xrealloc(uids, (n + 1) * sizeof(*uids));
+		uids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		free(uids);
+		return index_sqlerr(ix, "expunged since");
+	}
+	*uids_r = uids;
+	*n_r = n;
+	return 0;
+}
+
+int
+index_uid_of(struct mbox_index *ix, const char *base, uint32_t *uid_r)
+{
+	sqlite3_stmt *st = index_prepare(ix, "SELECT uid FROM messages WHERE base = ?");
+	int r;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, base, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*uid_r = (uint32_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r == SQLITE_ROW)
+		return 0;
+	return r == SQLITE_DONE ? 1 : index_sqlerr(ix, "uid of");
 }

@@ -19,6 +19,7 @@ struct mbox_index {
 	uint32_t uidnext;
 	uint64_t highestmodseq;
 	uint32_t count;
+	int count_valid;	/* count is as of the last load (else ask) */
 };
 
 /* index_exec - run SQL without results; 0, or -1 logged. */

@@ -253,7 +253,9 @@ static int
 row_update(struct sync_ctx *c, const struct db_row *w, const char *rel)
 {
 	uint32_t flags = index_name_flags(rel);
-	sqlite3_stmt *st = index_prepare(c->ix, flags == w->flags ?
+	/* a keyword change (only in the name) is a change too */
+	int same = flags == w->flags && index_name_keywords(rel) == index_name_keywords(w->filename);
+	sqlite3_stmt *st = index_prepare(c->ix, same ?
 	    "UPDATE messages SET filename = ?1 WHERE uid = ?3" :
 	    "UPDATE messages SET filename = ?1, flags = ?2, modseq = ?4"
 	    " WHERE uid = ?3");
@@ -263,7 +265,7 @@ row_update(struct sync_ctx *c, const struct db_row *w, const char *rel)
 		return -1;
 	sqlite3_bind_text(st, 1, rel, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, w->uid);
-	if (flags != w->flags) {
+	if (!same) {
 		sqlite3_bind_int64(st, 2, flags);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)c->modseq);
 		c->changed = 1;

@@ -112,22 +112,18 @@ index_meta_set(struct mbox_index *ix, const char *key, int64_t v)
 int
 index_meta_load(struct mbox_index *ix)
 {
-	int64_t uv, un, hm, cnt = 0;
-	sqlite3_stmt *st;
+	int64_t uv, un, hm;
 
 	if (index_meta_get(ix, "uidvalidity", &uv) == -1 ||
 	    index_meta_get(ix, "uidnext", &un) == -1 ||
 	    index_meta_get(ix, "highestmodseq", &hm) == -1)
 		return -1;
-	if ((st = index_prepare(ix, "SELECT count(*) FROM messages")) == NULL)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cnt = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	ix->uidvalidity = (uint32_t)uv;
 	ix->uidnext = (uint32_t)un;
 	ix->highestmodseq = (uint64_t)hm;
-	ix->count = (uint32_t)cnt;
+	/* counted when asked: an IMAP IDLE checks an unchanged folder every
+	 * second, and count(*) reads the whole table */
+	ix->count_valid = 0;
 	return 0;
 }
 
@@ -360,6 +356,16 @@ index_highestmodseq(struct mbox_index *ix)
 uint32_t
 index_count(struct mbox_index *ix)
 {
+	sqlite3_stmt *st;
+
+	if (!ix->count_valid && (st = index_prepare(ix, "SELECT count(*) FROM messages")) != NULL) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			ix->count = (uint32_t)sqlite3_column_int64(st, 0);
+			ix->count_valid = 1;
+		} else
+			index_sqlerr(ix, "count");
+		sqlite3_finalize(st);
+	}
 	return ix->count;
 }
 

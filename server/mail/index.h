@@ -31,8 +31,9 @@
  * Concurrency: several processes may open the same index; writes are
  * serialized by SQLite (BEGIN IMMEDIATE), readers are never blocked (WAL).
  * A struct mbox_index is for one thread.  The counters below (uidvalidity,
- * uidnext, highestmodseq, count) are as of the last index_open(),
- * index_sync() or change made through this handle.
+ * uidnext, highestmodseq) are as of the last index_open(), index_sync() or
+ * change made through this handle; count is counted at the first
+ * index_count() after those (a table scan, skipped when nobody asks).
  */
 #ifndef ONEBOX_INDEX_H
 #define ONEBOX_INDEX_H
@@ -104,6 +105,23 @@ int index_get(struct mbox_index *ix, uint32_t uid, struct index_msg *m_r);
 void index_msg_clear(struct index_msg *m);
 void index_msgs_free(struct index_msg *msgs, size_t n);
 
+/* index_stats - counts for STATUS: messages, those without \Seen, those
+ * still in new/ (no reader has taken them: \Recent), total RFC822.SIZE. */
+struct index_stats {
+	uint32_t messages, unseen, recent;
+	uint64_t vsize;
+};
+int index_stats(struct mbox_index *ix, struct index_stats *st);
+/* index_changed_since - the messages whose modseq is above modseq (new,
+ * or flags changed), by UID, malloc'd (index_msgs_free).  0/-1. */
+int index_changed_since(struct mbox_index *ix, uint64_t modseq, struct index_msg **msgs_r, size_t *n_r);
+/* index_expunged_since - UIDs expunged with a modseq above modseq, by
+ * UID, malloc'd.  0/-1. */
+int index_expunged_since(struct mbox_index *ix, uint64_t modseq, uint32_t **uids_r, size_t *n_r);
+/* index_new_uids - UIDs of the messages still in new/, ascending,
+ * malloc'd (NULL when none).  0/-1. */
+int index_new_uids(struct mbox_index *ix, uint32_t **uids_r, size_t *n_r);
+
 /*
  * index_set_flags - set a message's stored flags (IDX_STORED_FLAGS bits;
  * others ignored): renames the file to carry them (":2," + letters in ASCII
@@ -112,6 +130,13 @@ void index_msgs_free(struct index_msg *msgs, size_t n);
  * (no such UID, or the file is gone: sync and retry).
  */
 int index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags);
+/* index_set_flags_kw - the same with the keyword letters: bit i of kw is
+ * the letter 'a' + i (keywords, see index_keyword_add); kw < 0 keeps the
+ * letters the name has. */
+#define INDEX_KEYWORDS_MAX	26
+int index_set_flags_kw(struct mbox_index *ix, uint32_t uid, uint32_t flags, int64_t kw);
+/* index_name_keywords - the keyword bits of a file name's letters a-z. */
+uint32_t index_name_keywords(const char *filename);
 
 /*
  * index_expunge - unlink the messages' files, remove their rows and record
@@ -120,10 +145,90 @@ int index_set_flags(struct mbox_index *ix, uint32_t uid, uint32_t flags);
  */
 int index_expunge(struct mbox_index *ix, const uint32_t *uids, size_t n);
 
+/*
+ * index_copy_to - hard-link message uid into dest_dir/cur/ (another folder
+ * of the same Maildir++ root) under a new unique name (written to unique:
+ * the copy's base) with the same sizes and flags; *bytes_r its size.  The
+ * caller makes dest_dir/cur durable and accounts the quota.  0, 1 if there
+ * is no such UID, -1 (logged).
+ */
+#define INDEX_UNIQUE_MAX	128
+int index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uint64_t *bytes_r,
+    char unique[INDEX_UNIQUE_MAX]);
+/* index_uid_of - the UID of the message with this base; 0, 1 if none, -1. */
+int index_uid_of(struct mbox_index *ix, const char *base, uint32_t *uid_r);
+
 /* index_msg_path - malloc'd full path of the message file. */
 char *index_msg_path(struct mbox_index *ix, const struct index_msg *m);
 
 /* index_name_flags - IDX_* flags from a file name's ":2,..." suffix. */
 uint32_t index_name_flags(const char *filename);
+
+/*
+ * Folders of a Maildir++ root (index-folder.c), by their IMAP names:
+ * "INBOX" (any case) is the root itself; "A/B" is the directory ".A.B"
+ * under it (hierarchy separator '/'; a '.' or '\' inside a level is
+ * stored as "\2e" / "\5c").  Names are modified UTF-7 as the client
+ * sent them.
+ */
+#define INDEX_FOLDER_NAME_MAX	512
+
+/* The standard folders every user gets at first login, with their
+ * special-use attribute (RFC 6154); NULL-terminated. */
+struct index_special_folder {
+	const char *name;
+	const char *use;
+};
+extern const struct index_special_folder index_special_folders[];
+
+/* index_folder_name_valid - 1 if name can be a folder: not empty, no
+ * empty level, no control character, no wildcard. */
+int index_folder_name_valid(const char *name);
+int index_folder_is_inbox(const char *name);
+/* index_folder_dir - malloc'd directory of folder name, or NULL if the
+ * name is not valid. */
+char *index_folder_dir(const char *root, const char *name);
+/* index_folder_make - create dir as a Maildir++ sub-folder; 0/-1 (errno). */
+int index_folder_make(const char *dir);
+/* index_folder_list - INBOX, then every folder by name, malloc'd. */
+struct index_folder {
+	char *name;
+	int has_children;
+	const char *special_use;	/* "\\Sent" etc., or NULL */
+};
+int index_folder_list(const char *root, struct index_folder **f_r, size_t *n_r);
+void index_folders_free(struct index_folder *f, size_t n);
+/* index_folder_create - with any missing parent levels; -1 with errno
+ * EEXIST (INBOX or an existing folder), EINVAL (bad name) or another. */
+int index_folder_create(const char *root, const char *name);
+/* index_folder_delete - a folder without children, its messages removed
+ * from the quota; -1 with errno EPERM (INBOX), ENOENT, ENOTEMPTY. */
+int index_folder_delete(const char *root, const char *name);
+/* index_folder_rename - a folder and those below it, keeping their
+ * indexes (and so UIDVALIDITY); renaming INBOX moves its messages into a
+ * new folder and leaves INBOX empty (RFC 3501 §6.3.5).  -1 with errno
+ * ENOENT, EEXIST, EINVAL. */
+int index_folder_rename(const char *root, const char *from, const char *to);
+/* index_subscriptions - the subscribed names, malloc'd (index_names_free). */
+int index_subscriptions(const char *root, char ***names_r, size_t *n_r);
+void index_names_free(char **names, size_t n);
+/* index_subscribe - add (on) or remove a name; 0/-1. */
+int index_subscribe(const char *root, const char *name, int on);
+/*
+ * Keywords (IMAP user flags, "$Junk", "$Forwarded"...) are the letters
+ * a-z of the file names, one table per user for every folder (so a copy
+ * keeps its letters): "<root>/onebox-keywords", one name a line, line i
+ * naming the letter 'a' + i.
+ */
+/* index_keywords - the table, malloc'd (index_names_free); 0/-1. */
+int index_keywords(const char *root, char ***names_r, size_t *n_r);
+/* index_keyword_add - the bit number of name, added to the table when new
+ * (under a lock: two sessions agree); -1 with errno ENOSPC when all 26
+ * letters are taken, or another errno. */
+int index_keyword_add(const char *root, const char *name);
+/* index_folders_init - at every login: make the root; at the first one
+ * (no subscriptions file yet) also the standard folders, subscribed.
+ * 0/-1 (logged). */
+int index_folders_init(const char *root);
 
 #endif

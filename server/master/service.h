@@ -39,7 +39,7 @@ struct svc_env {
 };
 
 /*
- * The running service process (smtpd, pop3d, later imapd): what svc_run()
+ * The running service process (smtpd, pop3d, imapd): what svc_run()
  * sets up for every protocol, and the list of its sessions (session.h).
  */
 struct auth_client;
@@ -88,6 +88,7 @@ int smtpd_main(struct svc_env *env);
 int authd_main(struct svc_env *env);
 int pamd_main(struct svc_env *env);
 int pop3d_main(struct svc_env *env);
+int imapd_main(struct svc_env *env);
 
 /* svc_drop_privs - become env->uid/gid for good (fatal on failure), then
  * svc_die_with_master() again (a credential change clears the parent-death

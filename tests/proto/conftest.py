@@ -12,6 +12,9 @@
   pop3_onebox     like onebox, with listeners smtp, pop3 and pop3s.
   shared_pop3     the same, one per test module (tests there make their own
                   users with obtest.new_user so that they do not meet).
+  imap_onebox     like onebox, with listeners smtp, imap and imaps
+                  (onebox_factory.make_imap(**kw) for custom ones).
+  shared_imap     the same, one per test module (tests make their own users).
 
 Every instance is stopped at teardown (SIGTERM, exit status 0 checked, then
 kill -9 of anything left); a sanitizer report in its log fails the test.  The
@@ -60,6 +63,9 @@ def populate(ob):
 POP3_LISTENERS = {"smtp": ["127.0.0.1:0"], "pop3": ["127.0.0.1:0"], "pop3s": ["127.0.0.1:0"]}
 
 
+IMAP_LISTENERS = {"smtp": ["127.0.0.1:0"], "imap": ["127.0.0.1:0"], "imaps": ["127.0.0.1:0"]}
+
+
 class _Instances:
     def __init__(self):
         self.all = []
@@ -73,6 +79,10 @@ class _Instances:
 
     def make_pop3(self, **kw):
         kw.setdefault("listeners", POP3_LISTENERS)
+        return populate(self.make(**kw))
+
+    def make_imap(self, **kw):
+        kw.setdefault("listeners", IMAP_LISTENERS)
         return populate(self.make(**kw))
 
     def teardown(self):
@@ -163,3 +173,19 @@ def shared_pop3_onebox():
 def shared_pop3(shared_pop3_onebox, request):
     """shared_pop3_onebox, with its log attached to failing tests' reports."""
     return _attach(request, shared_pop3_onebox)
+
+
+@pytest.fixture
+def imap_onebox(onebox_factory):
+    return onebox_factory.make_imap()
+
+
+@pytest.fixture(scope="module")
+def shared_imap_onebox():
+    yield from _module_instance(lambda inst: inst.make_imap(name="imap"))
+
+
+@pytest.fixture
+def shared_imap(shared_imap_onebox, request):
+    """shared_imap_onebox, with its log attached to failing tests' reports."""
+    return _attach(request, shared_imap_onebox)

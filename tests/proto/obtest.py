@@ -409,6 +409,67 @@ class POP3Raw(LineClient):
         return self.starttls()
 
 
+class IMAPClosed(Closed):
+    pass
+
+
+class IMAPRaw(LineClient):
+    """Line-level IMAP client.  Lines end at CR LF exactly.  cmd() tags a
+    command and returns (untagged lines, tagged line); literals in answers
+    are read whole and kept inside the line (as bytes in raw mode)."""
+
+    EOL = b"\r\n"
+    closed_exc = IMAPClosed
+
+    def __init__(self, host, port, tls=False, timeout=10, read_greeting=True):
+        super().__init__(host, port, timeout=timeout, tls=tls)
+        self.n = 0
+        self.greeting = self.read_line() if read_greeting else None
+
+    def next_tag(self):
+        self.n += 1
+        return "t%d" % self.n
+
+    def read_response(self, timeout=None):
+        """One response line with any literals it announces, as bytes."""
+        out = b""
+        while True:
+            line = self.read_raw_line(timeout)
+            out += line
+            m = re.search(rb"\{(\d+)\}$", line)
+            if not m:
+                return out
+            out += b"\r\n" + self.read_bytes(int(m.group(1)), timeout)
+
+    def tagged(self, tag, timeout=None):
+        """Read until the tagged answer of tag: (untagged, tagged) as str."""
+        untagged = []
+        while True:
+            line = self.read_response(timeout).decode("utf-8", "replace")
+            if line.startswith(tag + " "):
+                return untagged, line
+            untagged.append(line)
+
+    def cmd(self, line, timeout=None):
+        tag = self.next_tag()
+        self.send_line("%s %s" % (tag, line))
+        return self.tagged(tag, timeout)
+
+    def ok(self, line, timeout=None):
+        """cmd() that must answer OK; returns the untagged lines."""
+        untagged, tagged = self.cmd(line, timeout)
+        assert re.match(r"t\d+ OK", tagged), "%s -> %s" % (line, tagged)
+        return untagged
+
+    def login(self, user, password):
+        return self.ok('LOGIN "%s" "%s"' % (user, password))
+
+    def request_tls(self):
+        _, r = self.cmd("STARTTLS")
+        assert " OK" in r, r
+        return r
+
+
 class Onebox:
     """One onebox instance: config, data dir, daemon process, CLI."""
 
@@ -715,6 +776,30 @@ class Onebox:
             c.stls()
         if user:
             c.login(user, password or NEW_USER_PW)
+        return c
+
+    def imap(self, user=None, password=None, tls="starttls", **kw):
+        """IMAPRaw, TLS up (tls: "starttls", "imaps" or "none"), logged in
+        if user is given (password default NEW_USER_PW)."""
+        host, port = self.addr("imaps" if tls == "imaps" else "imap")
+        c = IMAPRaw(host, port, tls=tls == "imaps", **kw)
+        assert c.greeting.startswith("* OK"), c.greeting
+        if tls == "starttls":
+            c.starttls()
+        if user:
+            c.login(user, password or NEW_USER_PW)
+        return c
+
+    def imaplib(self, tls="starttls", timeout=10):
+        """A Python imaplib client (IMAP4 with STARTTLS, IMAP4_SSL, or plain)."""
+        import imaplib
+        if tls == "imaps":
+            host, port = self.addr("imaps")
+            return imaplib.IMAP4_SSL(host, port, ssl_context=client_tls_context(), timeout=timeout)
+        host, port = self.addr("imap")
+        c = imaplib.IMAP4(host, port, timeout=timeout)
+        if tls == "starttls":
+            c.starttls(ssl_context=client_tls_context())
         return c
 
     def smtplib(self, role="smtp", i=0, timeout=10):

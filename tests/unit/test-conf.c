@@ -63,7 +63,10 @@ test_defaults(void **state)
 	assert_int_equal(c.listen[SVC_SMTP].n, 1);
 	assert_int_equal(c.listen[SVC_SMTP].v[0].port, 25);
 	assert_string_equal(c.listen[SVC_SMTP].v[0].host, "");
-	assert_int_equal(c.listen[SVC_IMAP].n, 0);
+	assert_int_equal(c.listen[SVC_IMAP].n, 1);
+	assert_int_equal(c.listen[SVC_IMAP].v[0].port, 143);
+	assert_int_equal(c.listen[SVC_IMAPS].v[0].port, 993);
+	assert_int_equal(c.listen[SVC_HTTP].n, 0);
 	assert_true(c.hostname[0] != '\0');
 	conf_free(&c);
 }
