@@ -7,10 +7,13 @@
  * plaintext_auth_listen; elsewhere CAPABILITY says LOGINDISABLED and LOGIN
  * and AUTHENTICATE answer NO [PRIVACYREQUIRED].
  *
- * A failed login is answered NO [AUTHENTICATIONFAILED] after
- * auth_fail_delay_ms; an attempt that authd's throttle refused (too many
- * failures from the client's network or for the account, counted over
- * every service) gets NO [UNAVAILABLE] at once, without a password check.
+ * A failed login is answered NO [AUTHENTICATIONFAILED] auth_fail_delay_ms
+ * after the request left for authd (how long the check took must not
+ * show); an attempt that authd's throttle refused (too many failures from
+ * the client's network or for the account, counted over every service)
+ * gets NO [UNAVAILABLE] at once, without a password check.  An empty user
+ * name or password is refused without asking authd.  Failed and throttled
+ * logins count towards the error cap (session_count_error).
  *
  * A good password is then held against imap_max_userip_connections: the
  * sessions of this process logged in as the same user from the same
@@ -164,10 +167,10 @@ imap_auth_cancel(struct imap_session *s)
 /* ---- the password check ---- */
 
 static void
-auth_done(void *arg, int result, const char *user)
+auth_done(void *arg, int result, const char *user, uint64_t sent_ms)
 {
 	struct imap_session *s = arg;
-	struct db *db = s->d->svc.db;
+	uint64_t delay = (uint64_t)db_setting_int(s->d->svc.db, ST_AUTH_FAIL_DELAY_MS);
 	char text[160];
 
 	s->auth_req = 0;
@@ -181,22 +184,33 @@ auth_done(void *arg, int result, const char *user)
 	if (result == AUTH_THROTTLED) {
 		log_info("%016llx imap auth address=%s result=throttled", (unsigned long long)s->base.id, s->base.peer.ip);
 		imap_tagged(s, "NO [UNAVAILABLE] Too many failed logins, try again later");
+		session_count_error(&s->base);
 	} else if (result == AUTH_TEMPFAIL) {
 		log_warnx("%016llx imap auth address=%s result=tempfail", (unsigned long long)s->base.id, s->base.peer.ip);
 		imap_tagged(s, "NO [UNAVAILABLE] Temporary authentication failure, try again later");
 	} else {
 		log_info("%016llx imap auth address=%s result=failed", (unsigned long long)s->base.id, s->base.peer.ip);
-		s->base.errors++;
 		snprintf(text, sizeof(text), "%s NO [AUTHENTICATIONFAILED] Authentication failed", s->tag);
-		session_reply_later(&s->base, (uint64_t)db_setting_int(db, ST_AUTH_FAIL_DELAY_MS), text);
+		session_reply_at(&s->base, sent_ms + delay, text);
+		session_count_error(&s->base);	/* at the cap, closes after the delayed reply */
 		return;
 	}
+	if (session_closing(&s->base))
+		return;		/* too many errors */
 	session_resume(&s->base);
 }
 
 static void
 auth_check(struct imap_session *s, const char *user, const char *pass)
 {
+	if (user[0] == '\0' || pass[0] == '\0') {
+		log_info("%016llx imap auth address=%s result=failed reason=empty", (unsigned long long)s->base.id,
+		    s->base.peer.ip);
+		s->state = IMAP_S_NOT_AUTH;
+		imap_tagged(s, "NO [AUTHENTICATIONFAILED] Authentication failed");
+		session_count_error(&s->base);
+		return;
+	}
 	s->state = IMAP_S_AUTH_WAIT;
 	session_pause(&s->base);
 	s->auth_req = auth_client_request(s->d->svc.auth, s->base.peer.ip, user, pass, auth_done, s);
