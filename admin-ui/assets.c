@@ -3,7 +3,7 @@
  * (.incbin of admin-ui/static/), so that nothing is fetched from another
  * origin and an installed onebox cannot serve a stale copy.
  */
-#include "admin.h"
+#include "admin-ui.h"
 
 #include <microhttpd.h>
 

@@ -288,7 +288,7 @@ const struct http_route discovery_routes[] = {
 	{ "/mail/config-v1.1.xml", HTTP_GET, 1, 0, autoconfig },
 	{ "/autodiscover/autodiscover.xml", HTTP_POST, 0, 1, autodiscover_xml },
 	{ "/autodiscover/autodiscover.json", HTTP_GET, 0, 1, autodiscover_json },
-	{ "/autodiscover/autodiscover.json/", HTTP_GET, 0, 1, autodiscover_json },
+	{ "/autodiscover/autodiscover.json/*", HTTP_GET, 0, 1, autodiscover_json },
 	{ "/apple/onebox.mobileconfig", HTTP_GET, 0, 0, mobileconfig },
 	{ NULL, 0, 0, 0, NULL }
 };

@@ -64,7 +64,8 @@ struct http_resp {
 	int cacheable;		/* static asset: may be cached; else no-store */
 };
 
-/* A route: one path (or a prefix ending in '/'), the methods it takes. */
+/* A route: one path (or a prefix, written with a '*' at its end), the
+ * methods it takes. */
 struct http_route {
 	const char *path;
 	unsigned methods;	/* HTTP_GET | HTTP_POST ... (GET implies HEAD) */

@@ -156,9 +156,9 @@ valid_host(const char *h)
 static int
 route_match(const struct http_route *rt, const char *path)
 {
-	size_t n = strlen(rt->path);
+	size_t n = strlen(rt->path) - 1;
 
-	if (rt->path[n - 1] == '/' && n > 1)
+	if (rt->path[n] == '*')
 		return rt->nocase ? strncasecmp(path, rt->path, n) == 0 : strncmp(path, rt->path, n) == 0;
 	return rt->nocase ? strcasecmp(path, rt->path) == 0 : strcmp(path, rt->path) == 0;
 }

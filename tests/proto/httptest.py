@@ -10,6 +10,8 @@
 """
 
 import http.client
+import re
+import urllib.parse
 import ssl
 import subprocess
 
@@ -61,3 +63,54 @@ def curl(ob, *args, https=True, check=False, timeout=30):
 
 def set_cookie_value(headers):
     return headers.get("set-cookie", "")
+
+
+ADMIN = "boss"
+ADMIN_PW = "Boss-pw-9#"
+
+
+def add_admin(ob, name=ADMIN, password=ADMIN_PW):
+    ob.cli("admin", "add", name, input=password + "\n")
+
+
+def cookie_value(set_cookie, name):
+    m = re.search(r"(?:^|[;,]\s*)%s=([^;]*)" % re.escape(name), set_cookie or "")
+    return m.group(1) if m else None
+
+
+class Admin:
+    """A browser-like client of the admin page (cookies kept by hand)."""
+
+    def __init__(self, ob):
+        self.ob = ob
+        self.cookies = {}
+
+    def req(self, method, path, form=None, headers=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join("%s=%s" % kv for kv in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        st, rh, data = request(self.ob, method, path, headers=h, body=body)
+        sc = rh.get("set-cookie")
+        if sc:
+            name, _, rest = sc.partition("=")
+            value = rest.split(";")[0]
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return st, rh, data
+
+    def login(self, name=ADMIN, password=ADMIN_PW):
+        st, h, body = self.req("GET", "/admin/login")
+        assert st == 200, body
+        pre = re.search(rb'name="pre" value="([0-9a-f]+)"', body).group(1).decode()
+        return self.req("POST", "/admin/login", {"pre": pre, "name": name, "password": password})
+
+    def csrf(self, path="/admin/"):
+        st, h, body = self.req("GET", path)
+        assert st == 200, (st, body[:300])
+        return re.search(rb'name="csrf" value="([0-9a-f]+)"', body).group(1).decode()
