@@ -22,6 +22,9 @@ home(struct http_req *req, struct http_resp *resp)
 const struct http_route admin_routes[] = {
 	{ "/", HTTP_GET, 0, 0, home },
 	{ "/admin/", HTTP_GET, 0, 0, page_dashboard },
+	{ "/admin/domains", HTTP_GET | HTTP_POST, 0, 0, page_domains },
+	{ "/admin/users", HTTP_GET | HTTP_POST, 0, 0, page_users },
+	{ "/admin/aliases", HTTP_GET | HTTP_POST, 0, 0, page_aliases },
 	{ "/admin/login", HTTP_GET | HTTP_POST, 0, 0, admin_login },
 	{ "/admin/logout", HTTP_POST, 0, 0, admin_logout },
 	{ "/static/onebox.css", HTTP_GET, 0, 0, asset_css },
