@@ -21,6 +21,8 @@ from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -49,6 +51,13 @@ def browser(tmp_path):
     drv.quit()
 
 
+def click(drv, how, what):
+    """Click and wait for the next page (the old one goes stale)."""
+    old = drv.find_element(By.TAG_NAME, "html")
+    drv.find_element(how, what).click()
+    WebDriverWait(drv, 20).until(EC.staleness_of(old))
+
+
 def shot(drv, name):
     path = os.path.join(str(drv.shots), name + ".png")
     drv.save_screenshot(path)
@@ -74,7 +83,9 @@ def test_admin_in_browser(web, browser):
     active = d.switch_to.active_element
     assert active.get_attribute("id") == "name"
     active.send_keys(httptest.ADMIN, Keys.TAB)
+    old = d.find_element(By.TAG_NAME, "html")
     d.switch_to.active_element.send_keys(httptest.ADMIN_PW, Keys.ENTER)
+    WebDriverWait(d, 20).until(EC.staleness_of(old))
     assert d.current_url == base + "/admin/"
     assert d.find_element(By.TAG_NAME, "h1").text == "Dashboard"
     cookie = d.get_cookie("onebox_admin")
@@ -82,15 +93,15 @@ def test_admin_in_browser(web, browser):
     assert d.execute_script("return document.cookie").find("onebox_admin") < 0   # not readable by script
     shot(d, "02-dashboard")
 
-    d.find_element(By.LINK_TEXT, "Domains").click()
+    click(d, By.LINK_TEXT, "Domains")
     d.find_element(By.ID, "domain-name").send_keys("shop.test")
-    d.find_element(By.XPATH, "//button[text()='Add domain']").click()
+    click(d, By.XPATH, "//button[text()='Add domain']")
     assert "The domain was added." in d.page_source
     assert d.find_element(By.XPATH, "//td[text()='shop.test']")
     shot(d, "03-domain-added")
     # bad input: the form error is shown, named to the field, and escaped
     d.find_element(By.ID, "domain-name").send_keys("<b>not a domain")
-    d.find_element(By.XPATH, "//button[text()='Add domain']").click()
+    click(d, By.XPATH, "//button[text()='Add domain']")
     err = d.find_element(By.ID, "form-error")
     assert "not a valid domain name" in err.text and "<b>" in err.text
     assert err.get_attribute("role") == "alert"
@@ -98,18 +109,18 @@ def test_admin_in_browser(web, browser):
     assert not d.find_elements(By.XPATH, "//main//b")
     shot(d, "04-domain-error")
 
-    d.find_element(By.LINK_TEXT, "Users").click()
+    click(d, By.LINK_TEXT, "Users")
     d.find_element(By.ID, "user-address").send_keys("dave@shop.test")
     d.find_element(By.ID, "user-password").send_keys("Dave-pw-7")
     d.find_element(By.ID, "user-quota").send_keys("20M")
-    d.find_element(By.XPATH, "//button[text()='Add user']").click()
+    click(d, By.XPATH, "//button[text()='Add user']")
     assert "The user was added." in d.page_source
     assert d.find_element(By.XPATH, "//td[text()='dave@shop.test']")
     shot(d, "05-user-added")
     d.find_element(By.ID, "user-address").send_keys("eve@shop.test")
     d.find_element(By.ID, "user-password").send_keys("x")
     d.find_element(By.ID, "user-quota").send_keys("a lot")
-    d.find_element(By.XPATH, "//button[text()='Add user']").click()
+    click(d, By.XPATH, "//button[text()='Add user']")
     assert "not a size" in d.find_element(By.ID, "form-error").text
     assert d.find_element(By.ID, "user-address").get_attribute("value") == "eve@shop.test"
     shot(d, "06-user-error")
@@ -128,5 +139,5 @@ def test_admin_in_browser(web, browser):
     p.user("dave@shop.test")
     assert p.pass_("Dave-pw-7").startswith(b"+OK")
     p.quit()
-    d.find_element(By.XPATH, "//button[starts-with(text(), 'Log out')]").click()
+    click(d, By.XPATH, "//button[starts-with(text(), 'Log out')]")
     assert d.current_url == base + "/admin/login"
