@@ -98,6 +98,8 @@ http_send(struct http_req *req, struct http_resp *resp)
 		add(r, MHD_HTTP_HEADER_LOCATION, resp->location);
 	if (resp->cookie)
 		add(r, MHD_HTTP_HEADER_SET_COOKIE, resp->cookie);
+	if (resp->allow)
+		add(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
 	if (resp->disposition)
 		add(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION, resp->disposition);
 	if (resp->status >= 400 && resp->status != MHD_HTTP_NOT_FOUND)

@@ -62,6 +62,7 @@ struct http_resp {
 	char *cookie;		/* malloc'd Set-Cookie value */
 	char *disposition;	/* malloc'd Content-Disposition */
 	int cacheable;		/* static asset: may be cached; else no-store */
+	const char *allow;	/* the Allow header of a 405 */
 };
 
 /* A route: one path (or a prefix, written with a '*' at its end), the

@@ -178,11 +178,27 @@ route_find(const char *path)
 	return NULL;
 }
 
-/* https_redirect - plain HTTP is sent to the first https_listen port. */
+static int
+add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct buf *q = cls;
+
+	buf_addc(q, q->len ? '&' : '?');
+	url_esc(q, key);
+	if (value) {
+		buf_addc(q, '=');
+		url_esc(q, value);
+	}
+	return MHD_YES;
+}
+
+/* https_redirect - plain HTTP is sent to the first https_listen port,
+ * with its query (libmicrohttpd gives it decoded: encoded again here). */
 static int
 https_redirect(struct http_req *req, struct http_resp *resp)
 {
 	const struct conf_list *l = &httpd.svc.conf->listen[SVC_HTTPS];
+	struct buf q = BUF_INIT;
 	char host[300];
 
 	if (l->n == 0)
@@ -193,10 +209,12 @@ https_redirect(struct http_req *req, struct http_resp *resp)
 	else
 		host[strcspn(host, "]") + 1] = '\0';
 	resp->status = req->method == HTTP_POST ? MHD_HTTP_PERMANENT_REDIRECT : MHD_HTTP_MOVED_PERMANENTLY;
+	MHD_get_connection_values(req->mc, MHD_GET_ARGUMENT_KIND, (MHD_KeyValueIterator)add_arg, &q);
 	if (l->v[0].port == 443)
-		resp->location = xasprintf("https://%s%s", host, req->path);
+		resp->location = xasprintf("https://%s%s%s", host, req->path, q.len ? q.data : "");
 	else
-		resp->location = xasprintf("https://%s:%d%s", host, l->v[0].port, req->path);
+		resp->location = xasprintf("https://%s:%d%s%s", host, l->v[0].port, req->path, q.len ? q.data : "");
+	buf_free(&q);
 	html_printf(&resp->body, "Moved to %s\n", resp->location);
 	resp->type = "text/plain; charset=utf-8";
 	return 1;
@@ -218,8 +236,11 @@ dispatch(struct http_req *req, struct http_resp *resp)
 		return;
 	if (rt == NULL)
 		return http_error(resp, MHD_HTTP_NOT_FOUND, "There is no such page.");
-	if (!(rt->methods & req->method) && !(req->method == HTTP_HEAD && (rt->methods & HTTP_GET)))
+	if (!(rt->methods & req->method) && !(req->method == HTTP_HEAD && (rt->methods & HTTP_GET))) {
+		resp->allow = rt->methods & HTTP_GET ? (rt->methods & HTTP_POST ? "GET, HEAD, POST" : "GET, HEAD")
+		    : "POST";
 		return http_error(resp, MHD_HTTP_METHOD_NOT_ALLOWED, "This method is not allowed here.");
+	}
 	if (req->method == HTTP_POST) {
 		const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (ct && str_casecmp_prefix(ct, "application/x-www-form-urlencoded") &&

@@ -60,6 +60,10 @@ def test_plain_http_redirects_to_https(web_shared):
     # a Host header that is not a plain host name is not repeated
     st, h, body = request(web_shared, "GET", "/x", https=False, headers={"Host": "evil\"<x>"})
     assert h["location"] == "https://%s:%d/x" % (HOSTNAME, web_shared.port("https"))
+    # the query goes along, encoded again
+    st, h, body = request(web_shared, "GET", "/p?emailaddress=a%40b.test&x=%3C%20", https=False,
+                          headers={"Host": "h.test"})
+    assert h["location"] == "https://h.test:%d/p?emailaddress=a%%40b.test&x=%%3C%%20" % web_shared.port("https")
     # curl follows it to the page
     p = curl(web_shared, "-L", "-o", "/dev/null", "-w", "%{http_code} %{url_effective}",
              "{base}/", https=False)
@@ -71,7 +75,9 @@ def test_method_not_allowed(web_shared):
     assert st == 405
     check_security_headers(h, True)
     st, h, body = request(web_shared, "POST", "/static/onebox.css", body=b"")
-    assert st == 405
+    assert st == 405 and h["allow"] == "GET, HEAD"
+    st, h, body = request(web_shared, "GET", "/autodiscover/autodiscover.xml")
+    assert st == 405 and h["allow"] == "POST"
 
 
 def test_body_too_large(web_shared):
