@@ -1,7 +1,9 @@
 /*
  * page-domains - the domains onebox receives mail for: list, add, delete
  * (server/admin refuses to delete a domain that still has users or
- * aliases, and says which).
+ * aliases, and says which).  Deleting a domain is the most dangerous
+ * action here, so it asks for the admin's own password again: a browser
+ * left logged in is not enough.
  */
 #include "admin-ui.h"
 #include "admin.h"
@@ -24,8 +26,10 @@ domain_row(const struct db_domain *d, void *ctx)
 	admin_csrf_field(req, b);
 	html_printf(b, "<input type=\"hidden\" name=\"action\" value=\"del\">"
 	    "<input type=\"hidden\" name=\"name\" value=\"%s\">"
+	    "<input type=\"password\" name=\"password\" autocomplete=\"current-password\" required size=\"10\" "
+	    "aria-label=\"Your password, to delete %s\" placeholder=\"your password\">"
 	    "<button class=\"danger\" type=\"submit\" aria-label=\"Delete %s\">Delete</button></form></td></tr>\n",
-	    d->name, d->name);
+	    d->name, d->name, d->name);
 }
 
 static void
@@ -53,6 +57,19 @@ render(struct http_req *req, struct http_resp *resp, const char *err)
 	http_page_end(resp);
 }
 
+/* reauth - 0 if the form holds the logged-in admin's password. */
+static int
+reauth(struct http_req *req, char **err_r)
+{
+	struct admin_req *a = req->admin;
+	const char *pw = form_get(&req->form, "password");
+
+	if (pw && pw[0] && adm_admin_check(httpd.rw, a->name, pw) == 1)
+		return 0;
+	*err_r = xstrdup("To delete a domain, enter your own admin password next to it.");
+	return -1;
+}
+
 void
 page_domains(struct http_req *req, struct http_resp *resp)
 {
@@ -66,7 +83,7 @@ page_domains(struct http_req *req, struct http_resp *resp)
 		if (action && strcmp(action, "add") == 0)
 			r = adm_domain_add(httpd.rw, name ? name : "", form_get(&req->form, "system") != NULL, &err);
 		else if (action && strcmp(action, "del") == 0)
-			r = adm_domain_del(httpd.rw, name ? name : "", &err);
+			r = reauth(req, &err) < 0 ? -1 : adm_domain_del(httpd.rw, name ? name : "", &err);
 		else
 			r = -1, err = xstrdup("Unknown action.");
 		if (r == 0)

@@ -40,9 +40,14 @@ def test_domains_add_delete(admin):
     assert "example.org" in admin.ob.cli("domain", "list").stdout      # the CLI sees it
     st, h, body = post(admin, "/admin/domains", action="add", name="example.org")
     assert st == 400 and b"already exists" in body and b'role="alert"' in body
-    st, h, body = post(admin, "/admin/domains", action="del", name="local.test")
+    st, h, body = post(admin, "/admin/domains", action="del", name="local.test", password=httptest.ADMIN_PW)
     assert st == 400 and b"delete them first" in body            # it has users
-    st, h, body = post(admin, "/admin/domains", action="del", name="example.org")
+    # deleting asks for the admin's own password again
+    for pw in ("", "wrong"):
+        st, h, body = post(admin, "/admin/domains", action="del", name="example.org", password=pw)
+        assert st == 400 and b"enter your own admin password" in body
+    assert "example.org" in admin.ob.cli("domain", "list").stdout
+    st, h, body = post(admin, "/admin/domains", action="del", name="example.org", password=httptest.ADMIN_PW)
     assert st == 303
     assert "example.org" not in admin.ob.cli("domain", "list").stdout
 
