@@ -13,7 +13,8 @@
  * same in the form (double submit), so another site cannot log a browser
  * in.  Failed logins go through the login throttle's code
  * (server/auth/throttle.c, the limits of auth_max_failures*), counted in
- * httpd per client network and per admin name.
+ * httpd per client network and per admin name, and answered only after
+ * auth_fail_delay_ms (the connection is suspended; the loop goes on).
  */
 #include "admin-ui.h"
 #include "admin.h"
@@ -231,6 +232,7 @@ admin_login(struct http_req *req, struct http_resp *resp)
 	    name, req->conn->peer.ip, ok == 1 ? "ok" : "failed");
 	if (ok != 1) {
 		resp->status = MHD_HTTP_UNAUTHORIZED;
+		resp->delay_ms = (uint64_t)db_setting_int(httpd.svc.db, ST_AUTH_FAIL_DELAY_MS);
 		return login_form(resp, name, "Wrong admin name or password.");
 	}
 	login_start(req, resp, name);

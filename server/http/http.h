@@ -52,6 +52,11 @@ struct http_req {
 	int body_too_big;
 	struct form form;	/* the POST form, parsed before the handler runs */
 	void *admin;		/* admin-ui's per-request state (the session) */
+	/* a delayed answer (resp->delay_ms): the connection is suspended
+	 * until the timer, then pending is sent */
+	struct http_resp *pending;
+	struct ev_timer delay;
+	struct http_req *next_delayed, *prev_delayed;
 };
 
 struct http_resp {
@@ -63,6 +68,7 @@ struct http_resp {
 	char *disposition;	/* malloc'd Content-Disposition */
 	int cacheable;		/* static asset: may be cached; else no-store */
 	const char *allow;	/* the Allow header of a 405 */
+	uint64_t delay_ms;	/* answer only after this long (a failed login) */
 };
 
 /* A route: one path (or a prefix, written with a '*' at its end), the
@@ -86,6 +92,7 @@ struct httpd {
 	struct ev_timer mhd_timer;
 	struct http_conn *adding;	/* the conn being handed to libmicrohttpd */
 	struct db *rw;			/* the admin's read-write DB handle */
+	struct http_req *delayed;	/* requests waiting for their delay_ms */
 };
 extern struct httpd httpd;
 

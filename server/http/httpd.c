@@ -251,6 +251,58 @@ dispatch(struct http_req *req, struct http_resp *resp)
 	rt->fn(req, resp);
 }
 
+/* ---- delayed answers: the failed-login delay without blocking the loop ---- */
+
+static void
+delay_unlink(struct http_req *req)
+{
+	if (req->prev_delayed)
+		req->prev_delayed->next_delayed = req->next_delayed;
+	else
+		httpd.delayed = req->next_delayed;
+	if (req->next_delayed)
+		req->next_delayed->prev_delayed = req->prev_delayed;
+	req->next_delayed = req->prev_delayed = NULL;
+	ev_timer_del(httpd.svc.loop, &req->delay);
+}
+
+static void
+delay_over(void *arg)
+{
+	struct http_req *req = arg;
+
+	delay_unlink(req);
+	MHD_resume_connection(req->mc);
+	http_run();
+}
+
+/* delay - keep resp and suspend the connection for resp->delay_ms; the
+ * handler is called again when it is resumed and sends it. */
+static enum MHD_Result
+delay(struct http_req *req, struct http_resp *resp)
+{
+	req->pending = xmalloc(sizeof(*resp));
+	*req->pending = *resp;
+	ev_timer_init(&req->delay, delay_over, req);
+	ev_timer_add(httpd.svc.loop, &req->delay, resp->delay_ms);
+	req->next_delayed = httpd.delayed;
+	if (httpd.delayed)
+		httpd.delayed->prev_delayed = req;
+	httpd.delayed = req;
+	MHD_suspend_connection(req->mc);
+	return MHD_YES;
+}
+
+static void
+pending_free(struct http_req *req)
+{
+	if (req->pending) {
+		http_resp_free(req->pending);
+		free(req->pending);
+		req->pending = NULL;
+	}
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **req_cls)
@@ -274,6 +326,10 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		if ((status = req_limits(req)) == 0)
 			return MHD_YES;
 		http_error(&resp, status, "The request is too large or not allowed.");
+	} else if (req->pending) {
+		status = http_send(req, req->pending);
+		pending_free(req);
+		return status == 0 ? MHD_YES : MHD_NO;
 	} else if (*upload_size) {
 		if (req->body.len + *upload_size > MAX_BODY)
 			req->body_too_big = 1;
@@ -286,6 +342,8 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		req->path = url;
 		req->host = h && valid_host(h) ? h : NULL;
 		dispatch(req, &resp);
+		if (resp.delay_ms)
+			return delay(req, &resp);
 	}
 	status = http_send(req, &resp);
 	http_resp_free(&resp);
@@ -299,6 +357,9 @@ on_completed(void *cls, struct MHD_Connection *mc, void **req_cls, enum MHD_Requ
 
 	if (req == NULL)
 		return;
+	if (ev_timer_pending(&req->delay))
+		delay_unlink(req);
+	pending_free(req);
 	form_free(&req->form);
 	buf_free(&req->body);
 	free(req->admin);
@@ -317,7 +378,8 @@ httpd_init(struct service *svc)
 	if (db_open(svc->env->db_path, DB_READWRITE, &httpd.rw, &err) < 0)
 		fatalx("httpd: %s: %s", svc->env->db_path, err);
 	ev_timer_init(&httpd.mhd_timer, mhd_timeout, NULL);
-	httpd.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG,
+	httpd.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MHD_MEMORY,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)db_setting_int(svc->db, ST_HTTP_IDLE_TIMEOUT),
@@ -344,6 +406,12 @@ httpd_stop(struct service *svc, int now)
 static void
 httpd_fini(struct service *svc)
 {
+	/* libmicrohttpd must not be stopped with suspended connections */
+	while (httpd.delayed) {
+		struct http_req *req = httpd.delayed;
+		delay_unlink(req);
+		MHD_resume_connection(req->mc);
+	}
 	MHD_stop_daemon(httpd.mhd);
 	httpd.mhd = NULL;
 	db_close(&httpd.rw);

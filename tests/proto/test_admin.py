@@ -149,3 +149,47 @@ def test_session_survives_reload(web):
             pass
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_failed_login_delayed_without_blocking(web):
+    """auth_fail_delay_ms applies to admin logins; meanwhile httpd serves others."""
+    import threading
+    import time
+    web.set("auth_fail_delay_ms", "1500")
+    a = Admin(web)
+    result = {}
+
+    def bad():
+        t0 = time.monotonic()
+        result["status"] = a.login(password="wrong")[0]
+        result["took"] = time.monotonic() - t0
+    t = threading.Thread(target=bad)
+    t.start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    assert request(web, "GET", "/static/onebox.css")[0] == 200
+    assert time.monotonic() - t0 < 0.5
+    t.join(10)
+    assert result["status"] == 401 and result["took"] >= 1.4
+    t0 = time.monotonic()
+    assert Admin(web).login()[0] == 303
+    assert time.monotonic() - t0 < 1.0          # a good login is not delayed
+
+
+def test_sigterm_during_delay(web):
+    """A stop while a failed login waits: httpd resumes it and exits cleanly."""
+    import threading
+    import time
+    web.set("auth_fail_delay_ms", "5000")
+    a = Admin(web)
+    def bad():
+        try:
+            a.login(password="wrong")
+        except OSError:
+            pass                                 # cut by the stop: fine
+    t = threading.Thread(target=bad)
+    t.daemon = True
+    t.start()
+    time.sleep(1)
+    web.stop()                                   # exit status 0 checked
+    t.join(10)
