@@ -4,6 +4,7 @@ values by XPath); only our domains are answered, and an unknown mailbox in
 one of them gets exactly the same answer as a real one."""
 
 import json
+import os
 import re
 import subprocess
 
@@ -36,6 +37,16 @@ def xmllint_ok(data):
     assert p.returncode == 0, p.stderr.decode() + data.decode()
 
 
+SCHEMAS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
+
+
+def xmllint_valid(data, *how):
+    """xmllint --noout --nonet with a schema or DTD of tests/proto/schemas."""
+    p = subprocess.run(["xmllint", "--noout", "--nonet"] + list(how) + ["-"], input=data,
+                       capture_output=True)
+    assert p.returncode == 0, p.stderr.decode() + data.decode()
+
+
 def xpath(data, expr):
     p = subprocess.run(["xmllint", "--xpath", expr, "-"], input=data, capture_output=True)
     assert p.returncode == 0, (expr, p.stderr.decode(), data.decode())
@@ -55,7 +66,7 @@ def test_thunderbird_autoconfig(disc, path, https):
     head, _, body = p.stdout.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head      # not redirected, even over plain HTTP
     assert b"Content-Type: application/xml" in head
-    xmllint_ok(body)
+    xmllint_valid(body, "--schema", os.path.join(SCHEMAS, "autoconfig.xsd"))
     assert xpath(body, "string(/clientConfig/emailProvider/domain)") == "local.test"
     ports = {}
     for i in range(1, 7):
@@ -98,7 +109,7 @@ def test_outlook_pox(disc, path):
                           headers={"Content-Type": "text/xml"})
     assert st == 200, body
     assert h["content-type"].startswith("application/xml")
-    xmllint_ok(body)
+    xmllint_valid(body, "--schema", os.path.join(SCHEMAS, "autodiscover.xsd"))
     ns = "*[local-name()='%s']"
     acct = "/%s/%s/%s" % (ns % "Autodiscover", ns % "Response", ns % "Account")
     assert xpath(body, "string(%s/%s)" % (acct, ns % "AccountType")) == "email"
@@ -153,7 +164,7 @@ def test_apple_profile(disc):
     assert head.startswith(b"HTTP/1.1 200"), head
     assert b"Content-Type: application/x-apple-aspen-config" in head
     assert b'attachment; filename="local.test.mobileconfig"' in head
-    xmllint_ok(body)
+    xmllint_valid(body, "--dtdvalid", os.path.join(SCHEMAS, "plist-1.0.dtd"))
     d = "/plist/dict/array/dict"
 
     def val(key, kind="string"):
