@@ -174,6 +174,23 @@ int64_t db_setting_int(struct db *db, enum setting_id id);
  * connection, which is when a CLI change must become visible. */
 int db_changed(struct db *db);
 
+/* ---- admin accounts (the admin page) and their sessions ---- */
+/* Names are compared without case.  A session is stored under the hash
+ * of its cookie (db_admin_session_* take that hash), so reading the DB
+ * gives no usable session. */
+int db_admin_add(struct db *db, const char *name, const char *pwhash, const char **error_r);
+/* db_admin_del - also ends the admin's sessions. */
+int db_admin_del(struct db *db, const char *name, const char **error_r);
+/* db_admin_hash - the admin's password hash (malloc'd); 1/0/-1. */
+int db_admin_hash(struct db *db, const char *name, char **hash_r);
+int db_admin_list(struct db *db, void (*cb)(const char *name, void *ctx), void *ctx);
+int db_admin_session_add(struct db *db, const char *id, const char *admin, const char *csrf,
+    int64_t expires, const char **error_r);
+/* db_admin_session_get - a session that has not expired at now: 1 with
+ * *admin_r and *csrf_r (malloc'd), 0, -1.  Expired sessions are deleted. */
+int db_admin_session_get(struct db *db, const char *id, int64_t now, char **admin_r, char **csrf_r);
+int db_admin_session_del(struct db *db, const char *id);
+
 /* password hashing (yescrypt through libcrypt) */
 /* db_hash_password - malloc'd "$y$..." hash, or NULL on error. */
 char *db_hash_password(const char *password);

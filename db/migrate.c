@@ -46,6 +46,19 @@ static const char *const migrations[] = {
 	 * port 25 (mailing list providers, shops, ...) */
 	"ALTER TABLE domains ADD COLUMN allow_outside_senders INTEGER NOT NULL "
 	"DEFAULT 0;",
+	/* 4: admin accounts (the admin page; not mailboxes) and their
+	 * sessions, kept here so that a reload of httpd logs nobody out */
+	"CREATE TABLE admins ("
+	"  name TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  pwhash TEXT NOT NULL,"
+	"  created INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE admin_sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  admin TEXT NOT NULL COLLATE NOCASE,"
+	"  csrf TEXT NOT NULL,"
+	"  expires INTEGER NOT NULL"
+	");",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -35,8 +35,12 @@ pop3_listen = 127.0.0.1:2110
 pop3s_listen = 127.0.0.1:2995
 imap_listen = 127.0.0.1:2143
 imaps_listen = 127.0.0.1:2993
+http_listen = 127.0.0.1:2080
+https_listen = 127.0.0.1:2443
 EOC
 fi
+# a demo made before the web side: keep it off ports 80/443 (the defaults)
+grep -q '^http_listen' "$conf" || printf 'http_listen = 127.0.0.1:2080\nhttps_listen = 127.0.0.1:2443\n' >> "$conf"
 
 ob="./build/onebox -c $conf"
 $ob domain list 2>/dev/null | grep -q '^demo.test' || $ob domain add demo.test >/dev/null
@@ -47,11 +51,23 @@ if ! $ob user list demo.test 2>/dev/null | grep -q '^alice@demo.test'; then
 	chmod 600 "$pw_file"
 fi
 pw=$(cat "$pw_file")
+admin_pw_file="$base/admin.password"
+if ! $ob admin list 2>/dev/null | grep -qx admin; then
+	head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$admin_pw_file"
+	$ob admin add admin < "$admin_pw_file" >/dev/null
+	chmod 600 "$admin_pw_file"
+fi
+admin_pw=$(cat "$admin_pw_file")
 
 cat <<EOM
 
 onebox demo: domain demo.test, user alice@demo.test, password: $pw
   config: $conf
+
+Admin page: https://127.0.0.1:2443/admin/   admin: admin   password: $admin_pw
+  (a self-signed certificate: the browser warns once)
+Thunderbird autoconfig, as a mail program asks it:
+  curl 'http://127.0.0.1:2080/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=alice@demo.test'
 
 Send a first mail (in another terminal):
   swaks --server 127.0.0.1:2525 --from you@example.org --to alice@demo.test

@@ -10,7 +10,11 @@
 #   svc   server/smtp server/auth pop3 imap server/master
 #                                     lib, mail, db, svc; but only server/master
 #                                     may include server/master/master.h
-#   ctl   server/ctl server/admin     lib, mail, db, ctl, cfg
+#   admin server/admin                lib, mail, db, admin, cfg: the admin actions,
+#                                     shared by the CLI and the admin pages
+#   ctl   server/ctl                  lib, mail, db, admin, ctl, cfg
+#   web   server/http admin-ui webmail
+#                                     lib, mail, db, svc, admin, web, cfg
 #   cfg   server/master/config.[ch]   lib: onebox.conf's key table, read by
 #                                     the services and by the CLI alike
 #
@@ -23,7 +27,8 @@
 set -u
 
 INC_DIRS=${INC_DIRS:-"server/lib server/mail db server server/master server/auth server/smtp ."}
-SRC_DIRS="server/lib server/mail db server/smtp server/auth pop3 imap server/master server/ctl server/admin"
+SRC_DIRS="server/lib server/mail db server/smtp server/auth pop3 imap server/master server/ctl server/admin
+	server/http admin-ui webmail"
 
 # ALLOW: known violations being worked on, one "FILE HEADER-PATH" per line,
 # each with a comment (awk skips lines starting with #).
@@ -43,7 +48,9 @@ function layer(p) {
 	if (p ~ /^server\/mail\//) return "mail"
 	if (p ~ /^db\//) return "db"
 	if (p ~ /^(server\/(smtp|auth|master)|pop3|imap)\//) return "svc"
-	if (p ~ /^server\/(ctl|admin)\//) return "ctl"
+	if (p ~ /^server\/admin\//) return "admin"
+	if (p ~ /^server\/ctl\//) return "ctl"
+	if (p ~ /^(server\/http|admin-ui|webmail)\//) return "web"
 	return ""
 }
 function exists(p,   line, r) {
@@ -71,7 +78,9 @@ BEGIN {
 			allowed[f[1] " " f[2]] = 1
 		}
 	split("lib:lib mail:lib mail:mail db:lib db:mail db:db svc:lib svc:mail svc:db svc:svc " \
-	    "ctl:lib ctl:mail ctl:db ctl:ctl cfg:lib cfg:cfg svc:cfg ctl:cfg", ok, " ")
+	    "ctl:lib ctl:mail ctl:db ctl:ctl cfg:lib cfg:cfg svc:cfg ctl:cfg " \
+	    "admin:lib admin:mail admin:db admin:admin admin:cfg ctl:admin " \
+	    "web:lib web:mail web:db web:svc web:admin web:web web:cfg", ok, " ")
 	for (i in ok)
 		okpair[ok[i]] = 1
 }

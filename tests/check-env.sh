@@ -55,7 +55,7 @@ main(void)
 	    idn2_check_version(NULL) == NULL || _test_free == NULL;
 }
 EOF
-	mods="openssl sqlite3 libxcrypt pam libidn2 cmocka"
+	mods="openssl sqlite3 libxcrypt pam libidn2 libmicrohttpd cmocka"
 	pkg-config --exists $mods || return 1
 	# shellcheck disable=SC2046
 	cc_link $(pkg-config --cflags --libs $mods)
@@ -80,14 +80,19 @@ EOF
 check "C compiler ($CC)" build-essential has "$CC"
 check make build-essential has make
 check pkg-config pkg-config has pkg-config
-check "openssl, sqlite3, libxcrypt, pam, libidn2, cmocka headers and libraries (pkg-config)" \
-	"libssl-dev libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libcmocka-dev" libs_test
+check "openssl, sqlite3, libxcrypt, pam, libidn2, libmicrohttpd, cmocka headers and libraries (pkg-config)" \
+	"libssl-dev libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libmicrohttpd-dev libcmocka-dev" libs_test
 check "ASan + UBSan runtime for $CC (make check-sanitize)" build-essential san_test
 check "clang -fsanitize=fuzzer (make fuzz)" "clang libclang-rt-14-dev" fuzz_test
 check "llvm-symbolizer (readable sanitizer and fuzzer stacks)" llvm has llvm-symbolizer
 check "$PY with pytest and dnslib" "python3-pytest python3-dnslib" \
 	"$PY" -c 'import pytest, dnslib, poplib, smtplib, sqlite3, ssl'
 check "openssl command" openssl openssl version
+check "xmllint (autoconfig and Autodiscover answers)" libxml2-utils has xmllint
+check "$PY with selenium (browser tests)" python3-selenium "$PY" -c 'import selenium.webdriver'
+check "chromium starts headless (browser tests)" chromium sh -c \
+	'timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom about:blank | grep -q "<html"'
+check "chromedriver (browser tests)" chromium-driver chromedriver --version
 check "swaks" swaks swaks --version
 check "Net::SSLeay (swaks --tls)" libnet-ssleay-perl perl -MNet::SSLeay -e1
 check "curl with pop3 and pop3s" curl sh -c 'curl --version | grep -q "pop3s"'

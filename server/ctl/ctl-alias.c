@@ -7,13 +7,13 @@
 
 #include "buf.h"
 #include "db.h"
+#include "admin.h"
 #include "ctl.h"
 
 static int
 alias_add(struct ctl *c, int argc, char **argv)
 {
-	const char *err;
-	char *addr, **t;
+	char *addr, **t, *err;
 	struct db *db;
 
 	ctl_nargs(c, argc, 2, -1);
@@ -24,7 +24,7 @@ alias_add(struct ctl *c, int argc, char **argv)
 		t[i] = ctl_address(c, argv[i]);
 	db = ctl_db(c);
 	for (int i = 1; i < argc; i++) {
-		if (db_alias_add(db, addr, t[i], &err) < 0)
+		if (adm_alias_add(db, addr, t[i], &err) < 0)
 			ctl_fail(c, "%s", err);
 		printf("added alias %s -> %s\n", addr, t[i]);
 		free(t[i]);
@@ -37,14 +37,13 @@ alias_add(struct ctl *c, int argc, char **argv)
 static int
 alias_del(struct ctl *c, int argc, char **argv)
 {
-	const char *err;
-	char *addr, *t = NULL;
+	char *addr, *t = NULL, *err;
 
 	ctl_nargs(c, argc, 1, 2);
 	addr = ctl_address(c, argv[0]);
 	if (argc == 2)
 		t = ctl_address(c, argv[1]);
-	if (db_alias_del(ctl_db(c), addr, t, &err) < 0)
+	if (adm_alias_del(ctl_db(c), addr, t, &err) < 0)
 		ctl_fail(c, "%s", err);
 	if (t)
 		printf("deleted alias %s -> %s\n", addr, t);

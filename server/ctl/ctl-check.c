@@ -166,7 +166,7 @@ check_listeners(const struct conf *conf)
 		for (size_t i = 0; i < l->n; i++) {
 			const struct conf_addr *a = &l->v[i];
 			int v6 = strchr(a->host, ':') != NULL;
-			if (s == SVC_IMAP || s == SVC_IMAPS || s == SVC_HTTP || s == SVC_HTTPS) {
+			if (s == SVC_IMAP || s == SVC_IMAPS) {
 				report("warn", "%s %s%s%s:%d: this service is not served yet", conf_service_key(s),
 				    v6 ? "[" : "", a->host[0] ? a->host : "*", v6 ? "]" : "", a->port);
 				continue;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "admin.h"
 #include "ctl.h"
 
 void
@@ -27,7 +28,7 @@ domain_add(struct ctl *c, int argc, char **argv)
 {
 	const char *name = NULL, *err;
 	int system = 0, outside = 0;
-	char *d;
+	char *d, *aerr;
 
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--system") == 0)
@@ -42,8 +43,9 @@ domain_add(struct ctl *c, int argc, char **argv)
 	if (name == NULL)
 		ctl_usage(c);
 	d = ctl_domain(c, name);
-	if (db_domain_add(ctl_db(c), d, system, &err) < 0 ||
-	    (outside && db_domain_set_outside_senders(ctl_db(c), d, 1, &err) < 0))
+	if (adm_domain_add(ctl_db(c), d, system, &aerr) < 0)
+		ctl_fail(c, "%s", aerr);
+	if (outside && db_domain_set_outside_senders(ctl_db(c), d, 1, &err) < 0)
 		ctl_fail(c, "%s", err);
 	printf("added %sdomain %s%s\n", system ? "system " : "", d,
 	    outside ? " (outside senders allowed)" : "");
@@ -54,12 +56,11 @@ domain_add(struct ctl *c, int argc, char **argv)
 static int
 domain_del(struct ctl *c, int argc, char **argv)
 {
-	const char *err;
-	char *d;
+	char *d, *err;
 
 	ctl_nargs(c, argc, 1, 1);
 	d = ctl_domain(c, argv[0]);
-	if (db_domain_del(ctl_db(c), d, &err) < 0)
+	if (adm_domain_del(ctl_db(c), d, &err) < 0)
 		ctl_fail(c, "%s", err);
 	printf("deleted domain %s\n", d);
 	free(d);

@@ -12,22 +12,24 @@
 
 #include "buf.h"
 #include "db.h"
+#include "admin.h"
 #include "ctl.h"
 #include "sysuser.h"
 #include "str.h"
 
-/* user_hash - read a password and hash it; malloc'd. */
-static char *
-user_hash(struct ctl *c, const char *address)
+/* user_set_password - read a password and give it to the shared action
+ * (server/admin: validated and hashed there). */
+static void
+user_set_password(struct ctl *c, const char *address, const char *quota, int add)
 {
-	char *pw = ctl_read_password(c, address), *h;
+	char *pw = ctl_read_password(c, address), *err;
+	int r = add ? adm_user_add(ctl_db(c), address, pw, quota, &err)
+	    : adm_user_passwd(ctl_db(c), address, pw, &err);
 
-	h = db_hash_password(pw);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);
-	if (h == NULL)
-		ctl_fail(c, "cannot hash the password (libcrypt)");
-	return h;
+	if (r < 0)
+		ctl_fail(c, "%s", err);
 }
 
 /* check_unix_login - fail unless the local part is an account that may
@@ -77,7 +79,7 @@ user_add(struct ctl *c, int argc, char **argv)
 	const char *address = NULL, *quota = NULL, *err;
 	int pam = 0;
 	uint64_t q = 0;
-	char *addr, *h;
+	char *addr;
 	struct db *db;
 
 	for (int i = 0; i < argc; i++) {
@@ -100,11 +102,11 @@ user_add(struct ctl *c, int argc, char **argv)
 		pam = 1;
 	if (pam)
 		check_unix_login(c, addr);
-	h = pam ? xstrdup("") : user_hash(c, addr);
-	if (db_user_add(db, addr, h, q, &err) < 0)
+	if (!pam)
+		user_set_password(c, addr, quota, 1);
+	else if (db_user_add(db, addr, "", q, &err) < 0)
 		ctl_fail(c, "%s", err);
 	printf("added user %s%s\n", addr, pam ? " (Unix login, PAM)" : "");
-	free(h);
 	free(addr);
 	return 0;
 }
@@ -174,8 +176,7 @@ user_passwd(struct ctl *c, int argc, char **argv)
 	struct db_domain d;
 	struct db_user u;
 	struct db *db;
-	const char *err;
-	char *addr, *h;
+	char *addr;
 
 	ctl_nargs(c, argc, 1, 1);
 	addr = ctl_address(c, argv[0]);
@@ -185,12 +186,9 @@ user_passwd(struct ctl *c, int argc, char **argv)
 		ctl_fail(c, "%s is a Unix account of system domain %s: change "
 		    "its password with passwd(1)", u.address, d.name);
 	db_domain_free(&d);
-	h = user_hash(c, u.address);
-	if (db_user_passwd(db, u.address, h, &err) < 0)
-		ctl_fail(c, "%s", err);
+	user_set_password(c, u.address, NULL, 0);
 	printf("changed password of %s\n", u.address);
 	db_user_free(&u);
-	free(h);
 	free(addr);
 	return 0;
 }
@@ -198,14 +196,13 @@ user_passwd(struct ctl *c, int argc, char **argv)
 static int
 user_quota(struct ctl *c, int argc, char **argv)
 {
-	const char *err;
-	char *addr, q[32];
+	char *addr, q[32], *err;
 	uint64_t v;
 
 	ctl_nargs(c, argc, 2, 2);
 	addr = ctl_address(c, argv[0]);
 	v = ctl_quota(c, argv[1]);
-	if (db_user_quota(ctl_db(c), addr, v, &err) < 0)
+	if (adm_user_quota(ctl_db(c), addr, argv[1], &err) < 0)
 		ctl_fail(c, "%s", err);
 	if (v)
 		str_size_format(v, q, sizeof(q));
@@ -217,12 +214,11 @@ user_quota(struct ctl *c, int argc, char **argv)
 static int
 user_set_enabled(struct ctl *c, int argc, char **argv, int enabled)
 {
-	const char *err;
-	char *addr;
+	char *addr, *err;
 
 	ctl_nargs(c, argc, 1, 1);
 	addr = ctl_address(c, argv[0]);
-	if (db_user_enable(ctl_db(c), addr, enabled, &err) < 0)
+	if (adm_user_enable(ctl_db(c), addr, enabled, &err) < 0)
 		ctl_fail(c, "%s", err);
 	printf("%s user %s\n", enabled ? "enabled" : "disabled", addr);
 	free(addr);

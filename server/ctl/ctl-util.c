@@ -14,50 +14,41 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "admin.h"
 #include "buf.h"
 #include "str.h"
 #include "ctl.h"
 
+/* The validation is server/admin's, shared with the admin pages; the CLI
+ * turns its errors into ctl_fail. */
 char *
 ctl_address(struct ctl *c, const char *s)
 {
-	struct mailaddr a;
-	const char *err;
-	char out[ADDR_FORMAT_MAX];
+	char *out, *err;
 
-	if (addr_parse(s, ADDR_ALLOW_UTF8, &a, &err) < 0)
-		ctl_fail(c, "'%s': not a valid address (%s)", s, err);
-	if (addr_domain_to_ascii(a.domain, &err) < 0)
-		ctl_fail(c, "'%s': not a valid international domain name (%s)", s, err);
-	addr_format(&a, out, sizeof(out));
-	return xstrdup(out);
+	if (adm_address(s, &out, &err) < 0)
+		ctl_fail(c, "%s", err);
+	return out;
 }
 
 char *
 ctl_domain(struct ctl *c, const char *s)
 {
-	char d[ADDR_DOMAIN_MAX + 1];
-	const char *err;
+	char *out, *err;
 
-	/* stored and compared as A-labels, as the SMTP server sees them */
-	if (strlen(s) > ADDR_DOMAIN_MAX || !addr_domain_valid(s, ADDR_ALLOW_UTF8))
-		ctl_fail(c, "'%s': not a valid domain name", s);
-	str_lcpy(d, s, sizeof(d));
-	if (addr_domain_to_ascii(str_lower(d), &err) < 0)
-		ctl_fail(c, "'%s': not a valid international domain name (%s)", s, err);
-	return xstrdup(d);
+	if (adm_domain(s, &out, &err) < 0)
+		ctl_fail(c, "%s", err);
+	return out;
 }
 
 uint64_t
 ctl_quota(struct ctl *c, const char *s)
 {
 	uint64_t v;
+	char *err;
 
-	if (strcasecmp(s, "none") == 0 || strcasecmp(s, "unlimited") == 0)
-		return 0;
-	if (str_size_parse(s, &v) < 0 || v > INT64_MAX)
-		ctl_fail(c, "'%s': not a size (like 500M, 2G, or none)", s);
+	if (adm_quota(s, &v, &err) < 0)
+		ctl_fail(c, "%s", err);
 	return v;
 }
 

@@ -33,6 +33,7 @@
 
 static const struct ctl_verb *const tables[] = {
 	ctl_domain_verbs, ctl_user_verbs, ctl_alias_verbs, ctl_settings_verbs, ctl_check_verbs,
+	ctl_admin_verbs,
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -86,8 +86,11 @@ static const struct conf_key conf_keys[] = {
 	{ "imaps_listen", CT_LISTEN, OFF(listen[SVC_IMAPS]), "*:993", "IMAP over implicit TLS.", NULL },
 	{ "pop3_listen", CT_LISTEN, OFF(listen[SVC_POP3]), "*:110", "POP3 with STLS.", NULL },
 	{ "pop3s_listen", CT_LISTEN, OFF(listen[SVC_POP3S]), "*:995", "POP3 over implicit TLS.", NULL },
-	{ "http_listen", CT_LISTEN, OFF(listen[SVC_HTTP]), "", "Webmail, admin page, autoconfig (not yet served).", NULL },
-	{ "https_listen", CT_LISTEN, OFF(listen[SVC_HTTPS]), "", "The same over TLS (not yet served).", NULL },
+	{ "http_listen", CT_LISTEN, OFF(listen[SVC_HTTP]), "*:80",
+	  "HTTP: Thunderbird autoconfig; everything else is redirected to the first https_listen port.", NULL },
+	{ "https_listen", CT_LISTEN, OFF(listen[SVC_HTTPS]), "*:443",
+	  "HTTPS (tls_cert/tls_key, as the mail services): the admin page (from admin_networks only), "
+	  "autoconfig, Autodiscover, Apple profiles.", NULL },
 	{ "plaintext_auth_listen", CT_HOSTLIST, OFF(plaintext_auth_listen), "",
 	  "Addresses (or address:port) of listeners that accept passwords without TLS, e.g. the "
 	  "office's private card. Everywhere else a password is accepted only under TLS.", NULL },

@@ -90,6 +90,7 @@ static struct slot slots[] = {
 	{ "smtpd", 0, smtpd_main, NULL, 0, 0, 0, 0, { 0 } },
 	{ "pop3d", 0, pop3d_main, NULL, 0, 0, 0, 0, { 0 } },
 	{ "imapd", 0, imapd_main, NULL, 0, 0, 0, 0, { 0 } },
+	{ "httpd", 0, httpd_main, NULL, 0, 0, 0, 0, { 0 } },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
@@ -108,6 +109,7 @@ master_wanted(void)
 	slots[2].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
 	slots[3].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
 	slots[4].wanted = c->listen[SVC_IMAP].n || c->listen[SVC_IMAPS].n;
+	slots[5].wanted = c->listen[SVC_HTTP].n || c->listen[SVC_HTTPS].n;
 }
 
 /* mkdir_owned - make path a directory owned by uid:gid with mode.  The

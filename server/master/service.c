@@ -61,6 +61,8 @@ svc_front_stop(void *ctx, int now)
 		else
 			session_end(s, SESSION_SAY_SHUTDOWN);
 	}
+	if (svc->def->stop)
+		svc->def->stop(svc, now);
 }
 
 int

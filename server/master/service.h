@@ -74,6 +74,10 @@ struct service_def {
 	/* init - NULL or called once the listeners are up (the signal mask is
 	 * set: start threads here), before the loop runs */
 	void (*init)(struct service *svc);
+	/* stop - NULL or called on SIGTERM after the sessions were asked to
+	 * finish (now=0) or closed (now=1): for a service whose connections
+	 * are not sessions (httpd) */
+	void (*stop)(struct service *svc, int now);
 	/* fini - NULL or called after the loop, before the DB is closed */
 	void (*fini)(struct service *svc);
 };
@@ -89,6 +93,7 @@ int authd_main(struct svc_env *env);
 int pamd_main(struct svc_env *env);
 int pop3d_main(struct svc_env *env);
 int imapd_main(struct svc_env *env);
+int httpd_main(struct svc_env *env);
 
 /* svc_drop_privs - become env->uid/gid for good (fatal on failure), then
  * svc_die_with_master() again (a credential change clears the parent-death
