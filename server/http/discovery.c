@@ -6,11 +6,11 @@
  * Each answers only for our domains, and the same for every address in
  * one: whether a mailbox exists is never looked up, so these pages cannot
  * be used to find valid addresses.  The server name is the config's
- * hostname; the ports are the first of each listener key.  IMAP is always
- * offered: imap_listen/imaps_listen when set, else 143/993 (the IMAP
- * service is being added beside this one; the standard ports are what it
- * will listen on by default).  POP3 and submission are offered only when
- * their listeners are configured.
+ * hostname; the ports are the first of each listener key, and a protocol
+ * is offered only when its listeners are configured.  Where one incoming
+ * protocol must be chosen (Outlook's POX, the Apple profile), IMAP is
+ * preferred and POP3 taken when IMAP is off; implicit TLS is preferred
+ * over STARTTLS.
  */
 #include "http.h"
 #include "addr.h"
@@ -83,8 +83,8 @@ mailcfg_for(struct http_req *req, const char *address, struct mailcfg *m)
 			return -1;
 	}
 	m->host = httpd.svc.conf->hostname;
-	m->imaps = port_of(SVC_IMAPS, 993);
-	m->imap = port_of(SVC_IMAP, 143);
+	m->imaps = port_of(SVC_IMAPS, 0);
+	m->imap = port_of(SVC_IMAP, 0);
 	m->pop3s = port_of(SVC_POP3S, 0);
 	m->pop3 = port_of(SVC_POP3, 0);
 	m->submissions = port_of(SVC_SUBMISSIONS, 0);
@@ -166,8 +166,12 @@ autodiscover_xml(struct http_req *req, struct http_resp *resp)
 	    m.address);
 	if (m.imaps)
 		pox_protocol(b, "IMAP", &m, m.imaps, 1);
-	else
+	else if (m.imap)
 		pox_protocol(b, "IMAP", &m, m.imap, 0);
+	else if (m.pop3s)
+		pox_protocol(b, "POP3", &m, m.pop3s, 1);
+	else
+		pox_protocol(b, "POP3", &m, m.pop3, 0);
 	if (m.submissions)
 		pox_protocol(b, "SMTP", &m, m.submissions, 1);
 	else
@@ -238,13 +242,14 @@ mobileconfig(struct http_req *req, struct http_resp *resp)
 	struct mailcfg m;
 	struct buf *b = &resp->body;
 	char u1[37], u2[37], port_in[16], port_out[16], id[600];
-	int in_ssl, out_ssl;
+	int use_imap, in_ssl, out_ssl;
 
 	if (mailcfg_for(req, http_arg(req, "emailaddress"), &m) < 0 || m.address[0] == '\0')
 		return not_ours(resp);
-	in_ssl = m.imaps != 0;
+	use_imap = m.imaps || m.imap || !(m.pop3s || m.pop3);
+	in_ssl = use_imap ? m.imaps != 0 : m.pop3s != 0;
 	out_ssl = m.submissions != 0;
-	snprintf(port_in, sizeof(port_in), "%d", in_ssl ? m.imaps : m.imap);
+	snprintf(port_in, sizeof(port_in), "%d", use_imap ? (in_ssl ? m.imaps : m.imap) : (in_ssl ? m.pop3s : m.pop3));
 	snprintf(port_out, sizeof(port_out), "%d", out_ssl ? m.submissions : m.submission);
 	snprintf(id, sizeof(id), "onebox.%s", m.host);
 	uuid(u1);
@@ -255,7 +260,7 @@ mobileconfig(struct http_req *req, struct http_resp *resp)
 	    "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
 	    "<plist version=\"1.0\">\n<dict>\n  <key>PayloadContent</key>\n  <array>\n    <dict>\n");
 	plist_key(b, "EmailAccountDescription", "string", m.address);
-	plist_key(b, "EmailAccountType", "string", "EmailTypeIMAP");
+	plist_key(b, "EmailAccountType", "string", use_imap ? "EmailTypeIMAP" : "EmailTypePOP");
 	plist_key(b, "EmailAddress", "string", m.address);
 	plist_key(b, "IncomingMailServerAuthentication", "string", "EmailAuthPassword");
 	plist_key(b, "IncomingMailServerHostName", "string", m.host);

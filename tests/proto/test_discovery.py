@@ -20,7 +20,8 @@ POX_REQ = ('<?xml version="1.0" encoding="utf-8"?>\n<Autodiscover xmlns="http://
            'responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>')
 
 DISCOVERY_LISTENERS = dict(httptest.WEB_LISTENERS, submission=["127.0.0.1:0"],
-                           submissions=["127.0.0.1:0"], pop3=["127.0.0.1:0"], pop3s=["127.0.0.1:0"])
+                           submissions=["127.0.0.1:0"], pop3=["127.0.0.1:0"], pop3s=["127.0.0.1:0"],
+                           imap=["127.0.0.1:0"], imaps=["127.0.0.1:0"])
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,7 @@ def test_thunderbird_autoconfig(disc, path, https):
         host = xpath(body, "string((//incomingServer|//outgoingServer)[%d]/hostname)" % i)
         assert host == HOSTNAME
         ports.setdefault(t, []).append((int(port), sock))
-    assert ports["imap"] == [(993, "SSL"), (143, "STARTTLS")]       # standard ports until imapd
+    assert ports["imap"] == [(disc.port("imaps"), "SSL"), (disc.port("imap"), "STARTTLS")]
     assert ports["pop3"] == [(disc.port("pop3s"), "SSL"), (disc.port("pop3"), "STARTTLS")]
     assert ports["smtp"] == [(disc.port("submissions"), "SSL"), (disc.port("submission"), "STARTTLS")]
     assert xpath(body, "string(//incomingServer[1]/username)") == "%EMAILADDRESS%"
@@ -121,7 +122,7 @@ def test_outlook_pox(disc, path):
             int(xpath(body, "string(%s/%s)" % (p, ns % "Port"))),
             xpath(body, "string(%s/%s)" % (p, ns % "SSL")),
             xpath(body, "string(%s/%s)" % (p, ns % "LoginName")))
-    assert protos["IMAP"] == (HOSTNAME, 993, "on", "alice@local.test")
+    assert protos["IMAP"] == (HOSTNAME, disc.port("imaps"), "on", "alice@local.test")
     assert protos["SMTP"] == (HOSTNAME, disc.port("submissions"), "on", "alice@local.test")
     # an unknown mailbox of ours: the same, with its own login name
     st, h, ghost = request(disc, "POST", path, body=(POX_REQ % "ghost@local.test").encode())
@@ -171,7 +172,7 @@ def test_apple_profile(disc):
         return xpath(body, "string(%s/key[.='%s']/following-sibling::%s[1])" % (d, key, kind))
     assert val("EmailAccountType") == "EmailTypeIMAP"
     assert val("IncomingMailServerHostName") == HOSTNAME
-    assert val("IncomingMailServerPortNumber", "integer") == "993"
+    assert val("IncomingMailServerPortNumber", "integer") == str(disc.port("imaps"))
     assert val("OutgoingMailServerPortNumber", "integer") == str(disc.port("submissions"))
     assert val("IncomingMailServerUsername") == "alice@local.test"
     for key in ("IncomingPassword", "OutgoingPassword"):
@@ -184,3 +185,23 @@ def test_apple_profile(disc):
     # only over HTTPS
     assert request(disc, "GET", "/apple/onebox.mobileconfig?emailaddress=alice%40local.test",
                    https=False)[0] == 301
+
+
+def test_without_imap_pop3_is_offered(onebox_factory):
+    """An admin who turned IMAP off (empty imap_listen and imaps_listen):
+    no mail program is sent to a port nobody serves; Outlook and Apple
+    devices get POP3 instead."""
+    listeners = {k: v for k, v in DISCOVERY_LISTENERS.items() if k not in ("imap", "imaps")}
+    ob = httptest.web_onebox(onebox_factory, listeners=listeners)
+    p = curl(ob, "{base}/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=alice%40local.test")
+    assert xpath(p.stdout, "count(//incomingServer[@type='imap'])") == "0"
+    assert xpath(p.stdout, "count(//incomingServer[@type='pop3'])") == "2"
+    st, h, body = request(ob, "POST", "/autodiscover/autodiscover.xml",
+                          body=(POX_REQ % "alice@local.test").encode())
+    assert st == 200, body
+    assert b"<Type>IMAP</Type>" not in body
+    assert ("<Type>POP3</Type>\n        <Server>%s</Server>\n        <Port>%d</Port>"
+            % (HOSTNAME, ob.port("pop3s"))).encode() in body
+    p = curl(ob, "{base}/apple/onebox.mobileconfig?emailaddress=alice%40local.test")
+    assert b"<string>EmailTypePOP</string>" in p.stdout
+    assert ("<integer>%d</integer>" % ob.port("pop3s")).encode() in p.stdout
