@@ -66,7 +66,8 @@ test_defaults(void **state)
 	assert_int_equal(c.listen[SVC_IMAP].n, 1);
 	assert_int_equal(c.listen[SVC_IMAP].v[0].port, 143);
 	assert_int_equal(c.listen[SVC_IMAPS].v[0].port, 993);
-	assert_int_equal(c.listen[SVC_HTTP].n, 0);
+	assert_int_equal(c.listen[SVC_HTTP].v[0].port, 80);
+	assert_int_equal(c.listen[SVC_HTTPS].v[0].port, 443);
 	assert_true(c.hostname[0] != '\0');
 	conf_free(&c);
 }
