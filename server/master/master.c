@@ -89,6 +89,7 @@ static struct slot slots[] = {
 	{ "pamd", 1, pamd_main, pamd_conf_changed, 0, 0, 0, 0, { 0 } },
 	{ "smtpd", 0, smtpd_main, NULL, 0, 0, 0, 0, { 0 } },
 	{ "pop3d", 0, pop3d_main, NULL, 0, 0, 0, 0, { 0 } },
+	{ "queued", 0, queued_main, NULL, 0, 0, 0, 0, { 0 } },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
@@ -106,6 +107,7 @@ master_wanted(void)
 	slots[1].wanted = 1;
 	slots[2].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
 	slots[3].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
+	slots[4].wanted = 1;	/* queued: the queue may hold mail whatever listens */
 }
 
 /* mkdir_owned - make path a directory owned by uid:gid with mode.  The

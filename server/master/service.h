@@ -88,6 +88,7 @@ int smtpd_main(struct svc_env *env);
 int authd_main(struct svc_env *env);
 int pamd_main(struct svc_env *env);
 int pop3d_main(struct svc_env *env);
+int queued_main(struct svc_env *env);
 
 /* svc_drop_privs - become env->uid/gid for good (fatal on failure), then
  * svc_die_with_master() again (a credential change clears the parent-death

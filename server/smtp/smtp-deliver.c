@@ -265,15 +265,6 @@ bare_line_ends_refused(struct smtp_session *s)
 	return 1;
 }
 
-static int
-has_route(const struct envelope *env, enum route_kind kind)
-{
-	for (size_t i = 0; i < env->nrcpts; i++)
-		if (env->rcpts[i].route.kind == kind)
-			return 1;
-	return 0;
-}
-
 /*
  * deliver_parts - submit the queue part, then the local part, in one
  * group commit.  -1 (logged) if the first part could not be written;
@@ -289,13 +280,13 @@ deliver_parts(struct smtp_session *s, struct delivery *d)
 	int rc = 0;
 
 	committer_hold(c);
-	if (has_route(&d->env, ROUTE_REMOTE)) {
+	if (envelope_has_route(&d->env, ROUTE_REMOTE)) {
 		if ((rc = queue_submit(s->d->queue_dir, c, &d->env, delivery_done, s)) == 0)
 			d->queued = d->pending = 1;
 		else
 			log_warn("%016llx smtp id=%s cannot write to the queue", (unsigned long long)s->base.id, s->qid);
 	}
-	if (rc == 0 && has_route(&d->env, ROUTE_LOCAL)) {
+	if (rc == 0 && envelope_has_route(&d->env, ROUTE_LOCAL)) {
 		if (local_deliver(dd, c, &d->env, delivery_done, s) == 0)
 			d->pending++;
 		else {
