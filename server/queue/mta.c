@@ -582,9 +582,11 @@ addr_answer(void *arg, enum dns_status st, const struct sockaddr_storage *addrs,
 		set_last(m, "451 4.4.3 %s: address lookup failed", m->hosts[m->host].name);
 		m->dns_failed = 1;
 	}
-	m->addrs = xrealloc(m->addrs, (m->naddrs + n + 1) * sizeof(*m->addrs));
-	memcpy(m->addrs + m->naddrs, addrs, n * sizeof(*addrs));
-	m->naddrs += n;
+	if (n) {
+		m->addrs = xrealloc(m->addrs, (m->naddrs + n) * sizeof(*m->addrs));
+		memcpy(m->addrs + m->naddrs, addrs, n * sizeof(*addrs));
+		m->naddrs += n;
+	}
 	m->any_address |= n > 0;
 	if (++m->answers < 2)
 		return;
