@@ -80,6 +80,8 @@ struct mta {
 	size_t plain;			/* cur + 1 when TLS is skipped there */
 	int answers;			/* address answers in for the current host */
 	int any_address;		/* some host had an address */
+	int reached;			/* some server greeted us */
+	int unreachable;		/* a connect or a DNS lookup failed */
 	int dns_failed;			/* an address lookup failed */
 	int fd;				/* connecting socket */
 	struct ev_timer timer;
@@ -336,6 +338,7 @@ on_reply(struct mta *m)
 
 	switch (m->state) {
 	case MTA_S_BANNER:
+		m->reached = 1;
 		if (c / 100 != 2) {
 			reply_text(m, text, sizeof(text));
 			session_failed(m, text);
@@ -490,6 +493,7 @@ connected(int fd, int events, void *arg)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err != 0) {
 		close(fd);
 		set_last(m, "451 4.4.1 %s: connect: %s", m->peer, strerror(err ? err : errno));
+		m->unreachable = 1;
 		log_info("queued id=%s domain=%s relay=%s connect failed: %s", m->env->qid, m->domain, m->peer,
 		    strerror(err ? err : errno));
 		mta_next_address(m);
@@ -511,6 +515,7 @@ connect_timeout(void *arg)
 	close(m->fd);
 	m->fd = -1;
 	set_last(m, "451 4.4.1 %s: connection timed out", m->peer);
+	m->unreachable = 1;
 	log_info("queued id=%s domain=%s relay=%s connection timed out", m->env->qid, m->domain, m->peer);
 	mta_next_address(m);
 }
@@ -533,6 +538,7 @@ try_connect(struct mta *m)
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&sa, len) < 0 && errno != EINPROGRESS)) {
 		set_last(m, "451 4.4.1 %s: connect: %s", m->peer, strerror(errno));
+		m->unreachable = 1;
 		log_info("queued id=%s domain=%s relay=%s connect failed: %s", m->env->qid, m->domain, m->peer,
 		    strerror(errno));
 		if (fd >= 0)
@@ -580,7 +586,7 @@ addr_answer(void *arg, enum dns_status st, const struct sockaddr_storage *addrs,
 
 	if (st == DNS_TEMPFAIL) {
 		set_last(m, "451 4.4.3 %s: address lookup failed", m->hosts[m->host].name);
-		m->dns_failed = 1;
+		m->dns_failed = m->unreachable = 1;
 	}
 	if (n) {
 		m->addrs = xrealloc(m->addrs, (m->naddrs + n) * sizeof(*m->addrs));
@@ -661,6 +667,7 @@ mx_answer(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n)
 	switch (st) {
 	case DNS_TEMPFAIL:
 		snprintf(text, sizeof(text), "451 4.4.3 DNS lookup of the MX of %s failed; will retry", m->domain);
+		m->unreachable = 1;
 		decide_all(m, RCPT_DEFERRED, text);
 		mta_finish(m);
 		return;
@@ -739,6 +746,18 @@ mta_deliver(const struct mta_ctx *ctx, struct envelope *env, int msg_fd, const c
 	if (dns_mx(ctx->dns, domain, mx_answer, m) < 0)
 		mx_answer(m, DNS_TEMPFAIL, NULL, 0);
 	return m;
+}
+
+int
+mta_reached(const struct mta *m)
+{
+	return m->reached;
+}
+
+int
+mta_unreachable(const struct mta *m)
+{
+	return !m->reached && m->unreachable;
 }
 
 void

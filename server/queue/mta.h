@@ -48,5 +48,10 @@ typedef void mta_done_cb(struct mta *m, void *arg);
 struct mta *mta_deliver(const struct mta_ctx *ctx, struct envelope *env, int msg_fd, const char *domain,
     const size_t *idx, size_t n, mta_done_cb *done, void *arg);
 void mta_free(struct mta **mp);
+/* mta_reached - 1 if some server of the domain answered (greeted us). */
+int mta_reached(const struct mta *m);
+/* mta_unreachable - 1 if no server answered and some could not be
+ * connected to, or DNS did not answer: what a link that is down looks like. */
+int mta_unreachable(const struct mta *m);
 
 #endif

@@ -37,6 +37,7 @@ struct attempt {
 	int *was_failed;		/* per recipient: failed (and bounced) before */
 	size_t *idx;			/* the current domain's recipients */
 	struct mta *mta;
+	int reached, unreachable;	/* over the attempt's domains (queued_link) */
 	struct commit_job job;
 	struct commit_rename ren;
 };
@@ -140,6 +141,7 @@ attempt_end(struct attempt *a)
 	int expired = time(NULL) - a->meta.created >= lifetime;
 	size_t nfailed = 0;
 
+	queued_link(q, a->reached, a->unreachable);
 	for (size_t i = 0; i < a->env.nrcpts; i++) {
 		struct envelope_rcpt *r = &a->env.rcpts[i];
 		if (expired && r->status == RCPT_DEFERRED) {
@@ -167,6 +169,8 @@ mta_done(struct mta *mta, void *arg)
 {
 	struct attempt *a = arg;
 
+	a->reached |= mta_reached(mta);
+	a->unreachable |= mta_unreachable(mta);
 	mta_free(&a->mta);
 	attempt_next_domain(a);
 }

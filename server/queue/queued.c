@@ -12,6 +12,14 @@
  * second; an attempt reads the envelope from disk each time, so the disk
  * is the only truth and a kill -9 loses nothing but the attempt in
  * progress (delivered again: at least once, never zero times).
+ *
+ * The link watch: an office behind one line sees every outside delivery
+ * fail to connect when the line is down, and each message then backs off
+ * (up to hours).  When attempts only meet connection failures, queued
+ * says the link looks down and tries one deferred message every
+ * queue_probe_interval; the first attempt that reaches any server (that
+ * probe, or new mail) makes every deferred message due at once, so the
+ * queue empties within a minute of the line coming back.
  */
 #include "queued.h"
 #include "dns.h"
@@ -90,6 +98,51 @@ queued_attempt_done(struct queued *q, struct qmsg *m, time_t next)
 	else
 		m->next = next;
 	run_due(q);
+}
+
+void
+queued_link(struct queued *q, int reached, int unreachable)
+{
+	size_t n = 0;
+
+	if (reached && q->link_down) {
+		q->link_down = 0;
+		for (struct qmsg *m = q->msgs; m; m = m->next_msg)
+			if (!m->active && m->next > 0) {
+				m->next = 0;
+				n++;
+			}
+		log_info("queued: a server answered: the link is back; retrying %zu deferred messages now", n);
+	}
+	else if (!reached && unreachable && !q->link_down) {
+		q->link_down = 1;
+		q->last_probe = time(NULL);
+		log_info("queued: deliveries fail to connect: the link looks down; probing every %llds",
+		    (long long)db_setting_int(q->svc.db, ST_QUEUE_PROBE_INTERVAL));
+	}
+}
+
+/* probe - while the link looks down: the deferred message due first is
+ * tried now, as the probe (a real delivery, not a test connection). */
+static void
+probe(struct queued *q)
+{
+	time_t now = time(NULL);
+	struct qmsg *first = NULL;
+
+	if (!q->link_down || now - q->last_probe < (time_t)db_setting_int(q->svc.db, ST_QUEUE_PROBE_INTERVAL))
+		return;
+	q->last_probe = now;
+	for (struct qmsg *m = q->msgs; m; m = m->next_msg) {
+		if (m->active)
+			return;		/* an attempt is out there already */
+		if (m->next > now && (first == NULL || m->next < first->next))
+			first = m;
+	}
+	if (first) {
+		log_info("queued id=%s probing the link", first->qid);
+		first->next = 0;
+	}
 }
 
 static void
@@ -188,6 +241,7 @@ tick(void *arg)
 
 	if (ev_clock_ms() - q->last_scan >= RESCAN_MS)
 		rescan(q);
+	probe(q);
 	run_due(q);
 	ev_timer_add(q->svc.loop, &q->tick, 1000);
 }

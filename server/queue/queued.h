@@ -39,6 +39,8 @@ struct queued {
 	struct qmsg *msgs;
 	size_t nactive;
 	uint64_t last_scan;		/* ms, of the last full rescan */
+	int link_down;			/* every delivery fails to connect */
+	time_t last_probe;
 };
 
 /* queue-attempt.c */
@@ -50,5 +52,8 @@ void attempt_start(struct queued *q, struct qmsg *m);
 /* queued_attempt_done - m's attempt ended: next is its next attempt time,
  * or 0 when it left the queue. */
 void queued_attempt_done(struct queued *q, struct qmsg *m, time_t next);
+/* queued_link - what an attempt saw: reached = some server answered,
+ * unreachable = none did and connections (or DNS) failed. */
+void queued_link(struct queued *q, int reached, int unreachable);
 
 #endif
