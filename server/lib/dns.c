@@ -87,15 +87,37 @@ fwd_addr(const char *s, char *out)
 		port = colon + 1;
 		hlen = (size_t)(colon - s);
 	}
-	if (hlen == 0 || hlen + 8 >= DNS_NAME_MAX || (port && (*port == '\0' || strlen(port) > 5)))
+	uint64_t pn;
+	unsigned char bin[16];
+
+	if (hlen == 0 || hlen + 8 >= DNS_NAME_MAX ||
+	    (port && (str_to_u64(port, &pn) < 0 || pn == 0 || pn > 65535)))
 		return -1;
 	memcpy(out, s, hlen);
 	out[hlen] = '\0';
+	if (inet_pton(AF_INET, out, bin) != 1 && inet_pton(AF_INET6, out, bin) != 1)
+		return -1;	/* libunbound forwards to addresses, not names */
 	if (port) {
 		out[hlen] = '@';
 		str_lcpy(out + hlen + 1, port, DNS_NAME_MAX - hlen - 1);
 	}
 	return 0;
+}
+
+int
+dns_servers_check(const char *servers, char **why_r)
+{
+	char *copy = xstrdup(servers), *p = copy, *tok;
+	char fwd[DNS_NAME_MAX];
+	int rc = 0;
+
+	while (rc == 0 && (tok = strsep(&p, " ,\t")) != NULL)
+		if (*tok && fwd_addr(tok, fwd) < 0) {
+			*why_r = xasprintf("'%s' is not address, address:port or [address]:port", tok);
+			rc = -1;
+		}
+	free(copy);
+	return rc;
 }
 
 static int

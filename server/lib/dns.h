@@ -36,6 +36,9 @@ struct dns_mx {
 
 struct dns;
 
+/* dns_servers_check - 0 if servers (the dns_servers setting) is usable,
+ * else -1 with *why_r (malloc'd). */
+int dns_servers_check(const char *servers, char **why_r);
 /* dns_new - a resolver; NULL with *error_r (malloc'd) on failure. */
 struct dns *dns_new(struct ev_loop *loop, const char *servers, char **error_r);
 
