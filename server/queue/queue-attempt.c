@@ -217,9 +217,9 @@ attempt_start(struct queued *q, struct qmsg *m)
 	db_changed(q->svc.db);
 	q->mta.port = (int)db_setting_int(q->svc.db, ST_OUTBOUND_SMTP_PORT);
 	if (queue_env_load(q->queue_dir, "env", m->qid, &a->env, &a->meta) < 0) {
-		if (errno != ENOENT)
+		m->removed = errno == ENOENT;	/* deleted or held meanwhile */
+		if (!m->removed)
 			log_warn("queued id=%s cannot read the envelope", m->qid);
-		m->removed = errno == ENOENT;
 		attempt_free(a, time(NULL) + 3600);
 		return;
 	}

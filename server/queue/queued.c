@@ -97,7 +97,9 @@ queued_attempt_done(struct queued *q, struct qmsg *m, time_t next)
 		forget(q, m);
 	else
 		m->next = next;
-	run_due(q);
+	/* not run_due() here: an attempt can end inside attempt_start, and
+	 * run_due's walk of the list must not be re-entered */
+	ev_timer_add(q->svc.loop, &q->tick, 0);
 }
 
 void
