@@ -9,10 +9,10 @@
  * without the body coming back.
  */
 #include "bounce.h"
+#include "buf.h"
 #include "queued.h"
-#include "deliver.h"
+#include "handoff.h"
 #include "log.h"
-#include "queue.h"
 #include "str.h"
 
 #include <errno.h>
@@ -28,8 +28,6 @@ struct bounce {
 	struct envelope env;
 	bounce_done_cb *done;
 	void *arg;
-	int pending;
-	int ok;
 };
 
 static void
@@ -126,18 +124,15 @@ dsn_text(const struct queued *q, const struct envelope *orig, const int *skip, i
 }
 
 static void
-part_done(struct envelope *env, void *arg)
+handed_off(struct envelope *env, int ok, void *arg)
 {
 	struct bounce *bn = arg;
 
-	if (--bn->pending > 0)
-		return;
-	bn->ok = envelope_count(env, RCPT_DELIVERED) == env->nrcpts;
 	for (size_t i = 0; i < env->nrcpts; i++)
 		log_info("queued id=%s bounce to=<%s> route=%s status=%s", env->qid, env->rcpts[i].final,
 		    route_kind_name(env->rcpts[i].route.kind),
 		    env->rcpts[i].status == RCPT_DELIVERED ? "queued" : rcpt_status_name(env->rcpts[i].status));
-	bn->done(bn->ok, bn->arg);
+	bn->done(ok, bn->arg);
 	envelope_free(&bn->env);
 	free(bn);
 }
@@ -164,26 +159,6 @@ add_targets(struct queued *q, struct envelope *env, const char *to)
 		    "the bounce is dropped", env->qid, to);
 		return -1;
 	}
-}
-
-/* submit - the bounce's local and queue parts in one group commit. */
-static int
-submit(struct queued *q, struct bounce *bn)
-{
-	int rc = 0;
-
-	committer_hold(q->committer);
-	if (envelope_has_route(&bn->env, ROUTE_REMOTE)) {
-		if ((rc = queue_submit(q->queue_dir, q->committer, &bn->env, part_done, bn)) == 0)
-			bn->pending++;
-	}
-	if (rc == 0 && envelope_has_route(&bn->env, ROUTE_LOCAL)) {
-		if ((rc = local_deliver(q->svc.conf->data_dir, q->committer, &bn->env, part_done, bn)) == 0)
-			bn->pending++;
-	}
-	committer_release(q->committer);
-	/* a part already submitted calls back and reports the failure */
-	return rc < 0 && bn->pending == 0 ? -1 : 0;
 }
 
 static int
@@ -234,7 +209,7 @@ bounce_send(struct queued *q, const struct envelope *orig, const int *skip, int 
 		for (size_t i = 0; i < b.len; i++)
 			bn->env.lines += b.data[i] == '\n';
 		log_info("queued id=%s bounce id=%s to=<%s> size=%zu", orig->qid, qid, orig->sender, b.len);
-		rc = submit(q, bn);
+		rc = handoff(q->svc.conf->data_dir, q->queue_dir, q->committer, &bn->env, handed_off, bn);
 	}
 	if (fd >= 0)
 		close(fd);	/* linked or copied by now */

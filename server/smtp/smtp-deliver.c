@@ -4,9 +4,9 @@
  *
  * A recipient resolves (db_resolve) to final addresses, each with a route
  * (route.h).  When the data has arrived, the message becomes an envelope
- * (envelope.h) and each route's module takes its recipients: local
- * delivery (deliver.h) and the outbound queue (queue.h), in one group
- * commit; the scanner and relay pools plug in here.  A foreign recipient
+ * (envelope.h) and handoff (handoff.h) gives each route's module its
+ * recipients: local delivery and the outbound queue, in one group commit;
+ * the scanner and relay pools plug in here.  A foreign recipient
  * is accepted only from a client that may relay (authenticated or in
  * trusted_networks); an alias of ours may point outside for anyone.  This file only builds the envelope, calls them and
  * turns the recipients' statuses into the one reply after the final dot.
@@ -15,7 +15,7 @@
 #include "smtp.h"
 #include "deliver.h"
 #include "envelope.h"
-#include "queue.h"
+#include "handoff.h"
 #include "log.h"
 #include "str.h"
 
@@ -25,14 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A message being made durable: its local files and its queue files go
- * in one group commit (committer_hold), each part calls back once. */
 struct delivery {
 	struct envelope env;
-	int pending;		/* parts (local, queue) still to call back */
-	int queued;		/* the queue part was submitted */
-	int failed;		/* a part could not even be written: 451, and
-				 * the queued copy is taken back */
 };
 
 static int
@@ -203,19 +197,12 @@ log_rcpts(struct smtp_session *s, const struct envelope *env)
 	}
 }
 
+/* delivery_done - ok: every recipient is durable somewhere (handoff.h);
+ * one still pending (a route nothing took) makes the client keep it. */
 static void
-delivery_done(struct envelope *env, void *arg)
+delivery_done(struct envelope *env, int ok, void *arg)
 {
 	struct smtp_session *s = arg;
-	struct delivery *d = s->dlv;
-	/* every recipient must be durable somewhere: one still pending (a
-	 * route nothing took) makes the client keep the message */
-	int ok = envelope_count(env, RCPT_DELIVERED) == env->nrcpts && !d->failed;
-
-	if (--d->pending > 0)
-		return;
-	if (!ok && d->queued && queue_remove(s->d->queue_dir, env->qid) < 0 && errno != ENOENT)
-		log_warn("%016llx smtp id=%s cannot take back the queued copy", (unsigned long long)s->base.id, env->qid);
 
 	log_rcpts(s, env);
 	delivery_free(s);
@@ -265,40 +252,6 @@ bare_line_ends_refused(struct smtp_session *s)
 	return 1;
 }
 
-/*
- * deliver_parts - submit the queue part, then the local part, in one
- * group commit.  -1 (logged) if the first part could not be written;
- * when the local part fails after the queue part was submitted, the
- * failure is reported from delivery_done, which takes the queued copy
- * back.
- */
-static int
-deliver_parts(struct smtp_session *s, struct delivery *d)
-{
-	struct committer *c = s->d->committer;
-	const char *dd = s->d->svc.conf->data_dir;
-	int rc = 0;
-
-	committer_hold(c);
-	if (envelope_has_route(&d->env, ROUTE_REMOTE)) {
-		if ((rc = queue_submit(s->d->queue_dir, c, &d->env, delivery_done, s)) == 0)
-			d->queued = d->pending = 1;
-		else
-			log_warn("%016llx smtp id=%s cannot write to the queue", (unsigned long long)s->base.id, s->qid);
-	}
-	if (rc == 0 && envelope_has_route(&d->env, ROUTE_LOCAL)) {
-		if (local_deliver(dd, c, &d->env, delivery_done, s) == 0)
-			d->pending++;
-		else {
-			log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->base.id, s->qid);
-			d->failed = 1;
-			rc = d->pending ? 0 : -1;
-		}
-	}
-	committer_release(c);
-	return rc;
-}
-
 void
 smtp_deliver(struct smtp_session *s)
 {
@@ -328,7 +281,7 @@ smtp_deliver(struct smtp_session *s)
 		deliver_fail(s, "452 4.2.2 Mailbox full");
 		return;
 	}
-	if (deliver_parts(s, d) < 0) {
+	if (handoff(s->d->svc.conf->data_dir, s->d->queue_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
 		delivery_free(s);
 		deliver_fail(s, "451 4.3.0 Local error while storing the message, try again later");
 		return;
