@@ -8,11 +8,13 @@ Test domains live under `.example` (libunbound answers RFC 6761 names such
 as `.test` itself, without asking).
 
 `Sink` is an aiosmtpd server on 127.0.0.x:PORT that keeps what it
-receives and can be told to refuse: `rcpt_reply` / `data_reply` are
-functions (address / envelope -> reply text or None for 250).  Every sink of
+receives as (sender, recipients, bytes, TLS used) and can be told to refuse:
+`rcpt_reply` / `data_reply` are functions (address / envelope -> reply text
+or None for 250); given a certificate it offers STARTTLS.  Every sink of
 a test shares one port, which onebox is given as `outbound_smtp_port`.
 """
 
+import ssl
 import threading
 import time
 
@@ -89,18 +91,23 @@ class _Handler:
         if r:
             return r
         with self.sink.lock:
-            self.sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            self.sink.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content,
+                                       session.ssl is not None))
         return "250 2.0.0 OK: taken"
 
 
 class Sink:
-    def __init__(self, ip, port, rcpt_reply=None, data_reply=None):
+    def __init__(self, ip, port, rcpt_reply=None, data_reply=None, tls_cert=None):
         self.ip, self.port = ip, port
         self.rcpt_reply, self.data_reply = rcpt_reply, data_reply
         self.messages = []
         self.lock = threading.Lock()
+        tls = None
+        if tls_cert:
+            tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            tls.load_cert_chain(*tls_cert)
         self.controller = Controller(_Handler(self), hostname=ip, port=port, decode_data=False,
-                                     server_hostname="sink-" + ip, ready_timeout=5)
+                                     server_hostname="sink-" + ip, ready_timeout=5, tls_context=tls)
         self.controller.start()
 
     def wait(self, n, timeout=20):

@@ -2,14 +2,19 @@
 internet servers found through a loopback DNS server (outbound.py).
 
 Covers MX preference and fallback to the next MX, implicit MX, null MX and
-an unknown domain (bounced), a temporary failure retried to success, a
+an unknown domain (bounced), STARTTLS when offered, a first MX that does not
+speak SMTP, a temporary failure retried to success, a
 permanent failure returned as an RFC 3464 report in the sender's INBOX,
 submission to an outside address end to end, an alias with an outside
 target, and no bounce for a bounce.
 """
 
 import email
+import os
 import re
+import socket
+import threading
+import time
 
 import pytest
 
@@ -166,6 +171,48 @@ def test_alias_with_outside_target(ob, net):
     got = sink.wait(1)
     assert got[0][0] == "someone@example.org" and got[0][1] == ["partner@fwd.example"]
     assert len(ob.messages(BOB)) == 1
+
+
+def test_starttls_when_offered(ob, net):
+    net.dns.mx("secure.example", 10, "mx.secure.example")
+    net.dns.a("mx.secure.example", "127.0.0.33")
+    tls = os.path.join(ob.data_dir, "tls")
+    sink = net.sink("127.0.0.33", tls_cert=(os.path.join(tls, "cert.pem"), os.path.join(tls, "key.pem")))
+    r, qid = ob.send(ALICE, ["x@secure.example"])
+    got = sink.wait(1)
+    assert got[0][3], "delivered without TLS although STARTTLS was offered"
+    ob.wait_log(r"queued id=%s \S+ send \"STARTTLS\"" % qid)
+
+
+def test_garbage_server_is_skipped(ob, net):
+    """A first MX that answers with something that is not SMTP: the next MX gets the mail, nothing crashes."""
+    net.dns.mx("odd.example", 10, "mx1.odd.example")
+    net.dns.mx("odd.example", 20, "mx2.odd.example")
+    net.dns.a("mx1.odd.example", "127.0.0.34")
+    net.dns.a("mx2.odd.example", "127.0.0.35")
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.34", net.port))
+    srv.listen(5)
+
+    def babble():
+        try:
+            c, _ = srv.accept()
+            c.sendall(b"HTTP/1.1 400 Bad Request\r\nServer: not-smtp\r\n\r\n")
+            time.sleep(1)
+            c.close()
+        except OSError:
+            pass
+    t = threading.Thread(target=babble, daemon=True)
+    t.start()
+    sink = net.sink("127.0.0.35")
+    try:
+        r, qid = ob.send(ALICE, ["x@odd.example"])
+        assert sink.wait(1)[0][1] == ["x@odd.example"]
+        ob.wait_log(r"queued id=%s domain=odd\.example relay=mx1\.odd\.example\[127\.0\.0\.34\] "
+                    r"not an SMTP reply" % qid)
+    finally:
+        srv.close()
 
 
 def test_no_bounce_for_a_bounce(ob, net):
