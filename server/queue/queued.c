@@ -62,9 +62,9 @@ forget(struct queued *q, struct qmsg *m)
 		}
 }
 
-/* learn - a queue id seen in env/: schedule it now if new. */
+/* learn - a queue id seen in env/, due at next (0 = now), if new. */
 static void
-learn(struct queued *q, const char *qid)
+learn(struct queued *q, const char *qid, time_t next)
 {
 	struct qmsg *m;
 
@@ -72,6 +72,7 @@ learn(struct queued *q, const char *qid)
 		return;
 	m = xcalloc(1, sizeof(*m));
 	str_lcpy(m->qid, qid, sizeof(m->qid));
+	m->next = next;
 	m->next_msg = q->msgs;
 	q->msgs = m;
 }
@@ -156,8 +157,19 @@ rescan(struct queued *q)
 
 	if (d == NULL)
 		log_warn("queued: %s", dir);
-	while (d && (de = readdir(d)) != NULL)
-		learn(q, de->d_name);
+	while (d && (de = readdir(d)) != NULL) {
+		struct envelope env;
+		struct queue_meta meta;
+		/* a restart keeps each message's back-off (a damaged envelope
+		 * is left to the attempt, which logs it) */
+		if (!queue_qid_valid(de->d_name) || find(q, de->d_name))
+			continue;
+		if (queue_env_load(q->queue_dir, "env", de->d_name, &env, &meta) < 0)
+			meta.next = 0;
+		else
+			envelope_free(&env);
+		learn(q, de->d_name, meta.next);
+	}
 	if (d)
 		closedir(d);
 	free(dir);
@@ -202,7 +214,7 @@ env_event(struct queued *q, const struct inotify_event *e)
 	struct qmsg *m;
 
 	if (e->mask & IN_MOVED_TO) {
-		learn(q, e->name);
+		learn(q, e->name, 0);	/* new, or released: now */
 		return;
 	}
 	/* deleted or held by the CLI */

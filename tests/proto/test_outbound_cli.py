@@ -75,3 +75,21 @@ def test_queue_cli_bad_ids(onebox):
         p = onebox.cli("queue", verb, "../../etc/passwd", check=False)
         assert p.returncode == 1 and "not a queue id" in p.stderr, (verb, p.stderr)
     assert onebox.cli("queue", "list", "extra", check=False).returncode == 2
+
+
+def test_restart_keeps_backoff(onebox_factory, net):
+    """queued rereads each message's next attempt time at start: a restart
+    is not a retry storm (flush is the way to say "now")."""
+    ob = populate(onebox_factory.make(dns_servers=net.dns.address))
+    net.configure(ob, retry=3600)
+    ob.set("trusted_networks", "127.0.0.0/8")
+    net.dns.mx("later.example", 10, "mx.later.example")
+    net.dns.a("mx.later.example", "127.0.0.36")
+    r, qid = ob.send(ALICE, ["x@later.example"])
+    ob.wait_log(r"queued id=%s to=<x@later\.example> relay=\S+ status=deferred" % qid, timeout=10)
+    start = len(ob.log())                      # the log is appended to across restarts
+    ob.restart()
+    time.sleep(2)
+    assert "queued id=%s attempt=" % qid not in ob.log()[start:], "retried at restart"
+    ob.cli("queue", "flush", qid)
+    ob.wait_log(r"queued id=%s attempt=2 " % qid, start=start)
