@@ -58,7 +58,7 @@ def test_kill9_queued_mid_run(onebox_factory):
         os.kill(victim, signal.SIGKILL)
         got = sink.wait(N, timeout=90)
         seen = {}
-        for _, _, content in got:
+        for _, _, content, _ in got:
             m = re.search(rb"^Subject: (crash-\d+)", content, re.M)
             assert m, content[:500]
             seen[m.group(1).decode()] = seen.get(m.group(1).decode(), 0) + 1
