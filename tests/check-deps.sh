@@ -7,7 +7,7 @@
 #   lib   server/lib                  generic; includes only lib
 #   mail  server/mail                 lib, mail
 #   db    db                          lib, mail, db
-#   svc   server/smtp server/auth pop3 imap server/master
+#   svc   server/smtp server/auth server/queue pop3 imap server/master
 #                                     lib, mail, db, svc; but only server/master
 #                                     may include server/master/master.h
 #   admin server/admin                lib, mail, db, admin, cfg: the admin actions,
@@ -26,8 +26,8 @@
 # Makefile's -I list in INC_DIRS.
 set -u
 
-INC_DIRS=${INC_DIRS:-"server/lib server/mail db server server/master server/auth server/smtp ."}
-SRC_DIRS="server/lib server/mail db server/smtp server/auth pop3 imap server/master server/ctl server/admin
+INC_DIRS=${INC_DIRS:-"server/lib server/mail db server server/master server/auth server/smtp server/queue ."}
+SRC_DIRS="server/lib server/mail db server/smtp server/auth server/queue pop3 imap server/master server/ctl server/admin
 	server/http admin-ui webmail"
 
 # ALLOW: known violations being worked on, one "FILE HEADER-PATH" per line,
@@ -47,7 +47,7 @@ function layer(p) {
 	if (p ~ /^server\/lib\//) return "lib"
 	if (p ~ /^server\/mail\//) return "mail"
 	if (p ~ /^db\//) return "db"
-	if (p ~ /^(server\/(smtp|auth|master)|pop3|imap)\//) return "svc"
+	if (p ~ /^(server\/(smtp|auth|queue|master)|pop3|imap)\//) return "svc"
 	if (p ~ /^server\/admin\//) return "admin"
 	if (p ~ /^server\/ctl\//) return "ctl"
 	if (p ~ /^(server\/http|admin-ui|webmail)\//) return "web"

@@ -47,18 +47,20 @@ libs_test() {
 #include <openssl/ssl.h>
 #include <security/pam_appl.h>
 #include <sqlite3.h>
+#include <unbound.h>
 int
 main(void)
 {
 	return OPENSSL_init_ssl(0, NULL) != 1 || sqlite3_libversion_number() <= 0 ||
 	    crypt_gensalt_ra("$y$", 0, NULL, 0) == NULL || pam_strerror(NULL, 0) == NULL ||
-	    idn2_check_version(NULL) == NULL || _test_free == NULL;
+	    idn2_check_version(NULL) == NULL || ub_version() == NULL || _test_free == NULL;
 }
 EOF
 	mods="openssl sqlite3 libxcrypt pam libidn2 libmicrohttpd cmocka"
 	pkg-config --exists $mods || return 1
 	# shellcheck disable=SC2046
-	cc_link $(pkg-config --cflags --libs $mods)
+	# libunbound without pkg-config: see ./configure
+	cc_link $(pkg-config --cflags --libs $mods) -lunbound
 }
 
 san_test() {
@@ -80,13 +82,13 @@ EOF
 check "C compiler ($CC)" build-essential has "$CC"
 check make build-essential has make
 check pkg-config pkg-config has pkg-config
-check "openssl, sqlite3, libxcrypt, pam, libidn2, libmicrohttpd, cmocka headers and libraries (pkg-config)" \
-	"libssl-dev libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libmicrohttpd-dev libcmocka-dev" libs_test
+check "openssl, sqlite3, libxcrypt, pam, libidn2, libmicrohttpd, libunbound, cmocka headers and libraries (pkg-config)" \
+	"libssl-dev libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libmicrohttpd-dev libunbound-dev libcmocka-dev" libs_test
 check "ASan + UBSan runtime for $CC (make check-sanitize)" build-essential san_test
 check "clang -fsanitize=fuzzer (make fuzz)" "clang libclang-rt-14-dev" fuzz_test
 check "llvm-symbolizer (readable sanitizer and fuzzer stacks)" llvm has llvm-symbolizer
-check "$PY with pytest and dnslib" "python3-pytest python3-dnslib" \
-	"$PY" -c 'import pytest, dnslib, poplib, smtplib, sqlite3, ssl'
+check "$PY with pytest, dnslib and aiosmtpd" "python3-pytest python3-dnslib python3-aiosmtpd" \
+	"$PY" -c 'import pytest, dnslib, aiosmtpd, poplib, smtplib, sqlite3, ssl'
 check "openssl command" openssl openssl version
 check "xmllint (autoconfig and Autodiscover answers)" libxml2-utils has xmllint
 check "$PY with selenium (browser tests)" python3-selenium "$PY" -c 'import selenium.webdriver'

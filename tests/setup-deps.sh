@@ -18,8 +18,8 @@ cd "$(dirname "$0")/.."
 # swaks only Recommends libnet-ssleay-perl (its STARTTLS); clang 14 only
 # Recommends libclang-rt-14-dev (the libFuzzer and sanitizer runtimes).
 PKGS="build-essential clang libclang-rt-14-dev llvm pkg-config libssl-dev
-libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libmicrohttpd-dev libcmocka-dev python3
-python3-pytest python3-dnslib python3-selenium chromium chromium-driver libxml2-utils swaks libnet-ssleay-perl openssl curl fetchmail procps
+libsqlite3-dev libcrypt-dev libpam0g-dev libidn2-dev libmicrohttpd-dev libunbound-dev libcmocka-dev python3
+python3-pytest python3-dnslib python3-aiosmtpd python3-selenium chromium chromium-driver libxml2-utils swaks libnet-ssleay-perl openssl curl fetchmail procps
 iproute2 passwd util-linux coreutils"
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -40,6 +40,7 @@ extern const struct ctl_verb ctl_alias_verbs[];
 extern const struct ctl_verb ctl_settings_verbs[];
 extern const struct ctl_verb ctl_check_verbs[];
 extern const struct ctl_verb ctl_admin_verbs[];
+extern const struct ctl_verb ctl_queue_verbs[];
 
 /* ctl_db - the open database (opened on first use; fatal on failure). */
 struct db *ctl_db(struct ctl *c);

@@ -2,7 +2,7 @@
  * onebox - the admin CLI: `onebox [-c FILE] COMMAND ...`.
  *
  * The commands live in per-noun tables (ctl-domain.c, ctl-user.c,
- * ctl-alias.c); this file finds the command, prints the help, and opens the
+ * ctl-alias.c, ctl-queue.c); this file finds the command, prints the help, and opens the
  * database the safe way.
  *
  * The daemons run as the service user (`user` in onebox.conf) and open the
@@ -34,6 +34,7 @@
 static const struct ctl_verb *const tables[] = {
 	ctl_domain_verbs, ctl_user_verbs, ctl_alias_verbs, ctl_settings_verbs, ctl_check_verbs,
 	ctl_admin_verbs,
+	ctl_queue_verbs,
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 

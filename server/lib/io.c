@@ -232,6 +232,25 @@ io_starttls(struct io *io, SSL_CTX *ctx)
 	return 0;
 }
 
+int
+io_starttls_client(struct io *io, SSL_CTX *ctx, const char *sni)
+{
+	io->ssl = SSL_new(ctx);
+	if (io->ssl == NULL || SSL_set_fd(io->ssl, io->fd) != 1)
+		return -1;
+	SSL_set_connect_state(io->ssl);
+	if (sni && *sni)
+		SSL_set_tlsext_host_name(io->ssl, sni);
+	io->tls_state = IO_TLS_HANDSHAKE;
+	io->hs_want = EV_WRITE;		/* the client speaks first */
+	/* whatever the server sent before the handshake is not trusted
+	 * (RFC 3207 §4.2, the client side of the injection defence) */
+	buf_reset(&io->in);
+	io->line_used = 0;
+	io_update(io);
+	return 0;
+}
+
 /* io_rd - read what is available; 1 data, 0 nothing yet, -1 closed/error. */
 static int
 io_rd(struct io *io)

@@ -34,7 +34,7 @@ enum io_event { IO_DATAIN, IO_LOWAT, IO_TLSREADY, IO_TIMEOUT, IO_CLOSED };
 
 enum io_tls_state {
 	IO_TLS_NONE,		/* plaintext */
-	IO_TLS_HANDSHAKE,	/* server handshake in progress */
+	IO_TLS_HANDSHAKE,	/* handshake in progress */
 	IO_TLS_UP,		/* established */
 };
 
@@ -91,6 +91,10 @@ int io_skip_line(struct io *io);
 
 /* io_starttls - start a server handshake (after the output is flushed). */
 int io_starttls(struct io *io, SSL_CTX *ctx);
+/* io_starttls_client - start a client handshake now (the server's "220
+ * ready" was read; nothing is queued): IO_TLSREADY or IO_CLOSED follows.
+ * sni: the name sent in the handshake, or NULL. */
+int io_starttls_client(struct io *io, SSL_CTX *ctx, const char *sni);
 void io_set_timeout(struct io *io, uint64_t ms);
 void io_pause_read(struct io *io);
 void io_resume_read(struct io *io);

@@ -60,6 +60,23 @@ tls_server_ctx(const char *cert, const char *key, char **error_r)
 	return ctx;
 }
 
+SSL_CTX *
+tls_client_ctx(char **error_r)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL) {
+		*error_r = tls_last_error();
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+	    SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
 static int
 tls_write_pem(const char *path, int mode, int (*wr)(FILE *, void *), void *obj)
 {

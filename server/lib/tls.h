@@ -1,5 +1,5 @@
 /*
- * tls - OpenSSL server contexts: TLS 1.2 and newer only, modern ciphers,
+ * tls - OpenSSL server and client contexts: TLS 1.2 and newer only, modern ciphers,
  * and a self-signed certificate made at first start when none is set.
  */
 #ifndef ONEBOX_TLS_H
@@ -10,6 +10,10 @@
 /* tls_server_ctx - a context serving cert (PEM chain) and key; NULL with
  * *error_r (malloc'd) on failure. */
 SSL_CTX *tls_server_ctx(const char *cert, const char *key, char **error_r);
+/* tls_client_ctx - a client context for opportunistic STARTTLS (RFC 3207
+ * as MTAs use it: TLS 1.2+, the certificate not checked, since a failed
+ * check would only fall back to plaintext); NULL with *error_r. */
+SSL_CTX *tls_client_ctx(char **error_r);
 /* tls_make_selfsigned - write a new EC P-256 key and a 10-year self-signed
  * certificate for hostname (CN and SAN) to certpath/keypath. 0/-1. */
 int tls_make_selfsigned(const char *certpath, const char *keypath, const char *hostname, char **error_r);

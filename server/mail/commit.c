@@ -30,6 +30,7 @@ struct committer {
 	struct jobs *jobs;
 	struct commit_job *queue, **queue_tail;	/* waiting for the next batch */
 	int syncing;
+	int held;			/* committer_hold depth */
 };
 
 static void committer_kick(struct committer *c);
@@ -90,7 +91,7 @@ batch_done(struct job *j)
 static void
 committer_kick(struct committer *c)
 {
-	if (c->syncing || c->queue == NULL)
+	if (c->syncing || c->held || c->queue == NULL)
 		return;
 	struct batch *b = xcalloc(1, sizeof(*b));
 	b->job.work = batch_work;
@@ -133,3 +134,16 @@ committer_submit(struct committer *c, struct commit_job *job)
 	committer_kick(c);
 }
 
+
+void
+committer_hold(struct committer *c)
+{
+	c->held++;
+}
+
+void
+committer_release(struct committer *c)
+{
+	if (--c->held == 0)
+		committer_kick(c);
+}

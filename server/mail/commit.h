@@ -58,5 +58,11 @@ struct committer *committer_new(struct ev_loop *loop, const char *sync_dir);
 dev_t committer_dev(const struct committer *c);
 /* committer_submit - queue job; job->done runs later from the loop. */
 void committer_submit(struct committer *c, struct commit_job *job);
+/* committer_hold, committer_release - the jobs submitted between them
+ * leave in one batch: a message's Maildir files and its queue files share
+ * one sync, and a crash cannot publish one set without the other having
+ * been written.  Calls nest. */
+void committer_hold(struct committer *c);
+void committer_release(struct committer *c);
 
 #endif

@@ -80,6 +80,15 @@ envelope_count(const struct envelope *env, enum rcpt_status status)
 	return n;
 }
 
+int
+envelope_has_route(const struct envelope *env, enum route_kind kind)
+{
+	for (size_t i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].route.kind == kind)
+			return 1;
+	return 0;
+}
+
 void
 envelope_free(struct envelope *env)
 {

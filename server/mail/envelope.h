@@ -57,6 +57,8 @@ size_t envelope_add_rcpt(struct envelope *env, const char *orcpt, const char *fi
 void envelope_set_status(struct envelope_rcpt *r, enum rcpt_status status, const char *reply);
 /* envelope_count - recipients with this status. */
 size_t envelope_count(const struct envelope *env, enum rcpt_status status);
+/* envelope_has_route - 1 if a recipient of env takes route kind. */
+int envelope_has_route(const struct envelope *env, enum route_kind kind);
 /* envelope_free - release what the envelope owns (not spool_fd). */
 void envelope_free(struct envelope *env);
 /* rcpt_status_name - "pending", "delivered", "deferred", "failed". */

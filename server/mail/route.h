@@ -13,8 +13,8 @@
 
 enum route_kind {
 	ROUTE_LOCAL,		/* a mailbox of a local user (Maildir, deliver.h) */
-	ROUTE_REMOTE,		/* the internet or a next hop: delivered by the
-				 * outbound queue, which is not built yet */
+	ROUTE_REMOTE,		/* the internet or a next hop: the outbound
+				 * queue (queue.h) takes it, queued delivers it */
 };
 
 struct route {

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "buf.h"
+#include "dns.h"
 #include "log.h"
 #include "str.h"
 
@@ -75,7 +76,8 @@ static const struct conf_key conf_keys[] = {
 	  check_abspath_or_empty },
 	{ "tls_key", CT_STRING, OFF(tls_key), "", "PEM private key. Empty: data_dir/tls/key.pem.", check_abspath_or_empty },
 	{ "dns_servers", CT_STRING, OFF(dns_servers), "",
-	  "DNS servers to query (address or address:port, space separated). Empty: /etc/resolv.conf.", NULL },
+	  "DNS servers the queue runner asks (address, address:port or [IPv6]:port, space separated); nothing else is asked. Empty: those of /etc/resolv.conf.",
+	  dns_servers_check },
 	{ "smtp_listen", CT_LISTEN, OFF(listen[SVC_SMTP]), "*:25",
 	  "Inbound SMTP (the MX): receives mail for local users, never relays for strangers.", NULL },
 	{ "submission_listen", CT_LISTEN, OFF(listen[SVC_SUBMISSION]), "*:587",

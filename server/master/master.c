@@ -91,6 +91,7 @@ static struct slot slots[] = {
 	{ "pop3d", 0, pop3d_main, NULL, 0, 0, 0, 0, { 0 } },
 	{ "imapd", 0, imapd_main, NULL, 0, 0, 0, 0, { 0 } },
 	{ "httpd", 0, httpd_main, NULL, 0, 0, 0, 0, { 0 } },
+	{ "queued", 0, queued_main, NULL, 0, 0, 0, 0, { 0 } },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
@@ -110,6 +111,7 @@ master_wanted(void)
 	slots[3].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
 	slots[4].wanted = c->listen[SVC_IMAP].n || c->listen[SVC_IMAPS].n;
 	slots[5].wanted = c->listen[SVC_HTTP].n || c->listen[SVC_HTTPS].n;
+	slots[6].wanted = 1;	/* queued: the queue may hold mail whatever listens */
 }
 
 /* mkdir_owned - make path a directory owned by uid:gid with mode.  The

@@ -94,6 +94,7 @@ int pamd_main(struct svc_env *env);
 int pop3d_main(struct svc_env *env);
 int imapd_main(struct svc_env *env);
 int httpd_main(struct svc_env *env);
+int queued_main(struct svc_env *env);
 
 /* svc_drop_privs - become env->uid/gid for good (fatal on failure), then
  * svc_die_with_master() again (a credential change clears the parent-death

@@ -4,15 +4,18 @@
  *
  * A recipient resolves (db_resolve) to final addresses, each with a route
  * (route.h).  When the data has arrived, the message becomes an envelope
- * (envelope.h) and each route's module takes its recipients: local
- * delivery (deliver.h) today; the outbound queue, the scanner and relay
- * pools plug in here.  This file only builds the envelope, calls them and
+ * (envelope.h) and handoff (handoff.h) gives each route's module its
+ * recipients: local delivery and the outbound queue, in one group commit;
+ * the scanner and relay pools plug in here.  A foreign recipient
+ * is accepted only from a client that may relay (authenticated or in
+ * trusted_networks); an alias of ours may point outside for anyone.  This file only builds the envelope, calls them and
  * turns the recipients' statuses into the one reply after the final dot.
  * The 250 is sent only from delivery_done(), after the files are durable.
  */
 #include "smtp.h"
 #include "deliver.h"
 #include "envelope.h"
+#include "handoff.h"
 #include "log.h"
 #include "str.h"
 
@@ -32,25 +35,15 @@ relay_allowed(struct smtp_session *s)
 	return s->auth_user || smtpd_trusted(s->d, s->base.peer.ip);
 }
 
-/* reply_remote - a recipient routed to the internet: the outbound queue
- * does not exist yet, so the client is asked to keep the message (4xx)
- * instead of being told 250 for mail that would go nowhere. */
+/* remote_target - a foreign recipient from a client that may relay: one
+ * final address, routed to the outbound queue. */
 static void
-reply_remote(struct smtp_session *s, const char *addr, const char *target)
+remote_target(struct smtp_rcpt *r)
 {
-	log_info("%016llx smtp id=%s to=<%s> target=<%s> status=deferred reason=\"external delivery not "
-	    "available yet\"", (unsigned long long)s->base.id, s->qid, addr, target);
-	smtp_reply(s, "451 4.3.0 <%s>: external delivery not available yet (no outbound queue): "
-	    "try again later", addr);
-}
-
-static void
-reply_notlocal(struct smtp_session *s, const char *addr)
-{
-	if (relay_allowed(s))
-		reply_remote(s, addr, addr);
-	else
-		smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", addr);
+	r->targets.v = xcalloc(1, sizeof(*r->targets.v));
+	r->targets.v[0].address = xstrdup(r->addr);
+	r->targets.v[0].route.kind = ROUTE_REMOTE;
+	r->targets.n = 1;
 }
 
 /*
@@ -97,8 +90,18 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	case DB_RESOLVE_OK:
 		break;
 	case DB_RESOLVE_NOTLOCAL:
-		reply_notlocal(s, r->addr);
-		return -1;
+		if (!relay_allowed(s)) {
+			smtp_reply(s, "554 5.7.1 <%s>: Relay access denied", r->addr);
+			return -1;
+		}
+		/* the queue delivers by MX: an address literal or a name like
+		 * "localhost" would only lead back here or nowhere */
+		if (a->literal || strchr(a->domain, '.') == NULL) {
+			smtp_reply(s, "554 5.7.1 <%s>: Relay access denied: not a domain mail can be sent to", r->addr);
+			return -1;
+		}
+		remote_target(r);
+		return 0;
 	case DB_RESOLVE_UNKNOWN:
 		if (a == &pm)
 			log_warnx("%016llx smtp <postmaster> refused: %s is neither a user nor an alias; add "
@@ -117,12 +120,7 @@ smtp_rcpt_check(struct smtp_session *s, const struct mailaddr *a, struct smtp_rc
 	}
 	for (size_t i = 0; i < r->targets.n; i++) {
 		const struct db_target *t = &r->targets.v[i];
-		if (t->route.kind == ROUTE_REMOTE) {
-			reply_remote(s, r->addr, t->address);
-			db_targets_free(&r->targets);
-			return -1;
-		}
-		if (local_over_quota(s->d->svc.conf->data_dir, t->address, t->route.quota, s->declared_size)) {
+		if (t->route.kind == ROUTE_LOCAL && local_over_quota(s->d->svc.conf->data_dir, t->address, t->route.quota, s->declared_size)) {
 			smtp_reply(s, "452 4.2.2 <%s>: Mailbox full", r->addr);
 			db_targets_free(&r->targets);
 			return -1;
@@ -190,21 +188,21 @@ log_rcpts(struct smtp_session *s, const struct envelope *env)
 {
 	for (size_t i = 0; i < env->nrcpts; i++) {
 		const struct envelope_rcpt *r = &env->rcpts[i];
-		if (r->route.kind != ROUTE_LOCAL)
-			continue;
-		log_info("%016llx smtp id=%s from=<%s> to=<%s> orig_to=<%s> size=%llu status=%s",
+		const char *st = rcpt_status_name(r->status);
+		if (r->route.kind == ROUTE_REMOTE && r->status == RCPT_DELIVERED)
+			st = "queued";
+		log_info("%016llx smtp id=%s from=<%s> to=<%s> orig_to=<%s> size=%llu route=%s status=%s",
 		    (unsigned long long)s->base.id, env->qid, env->sender, r->final, r->orcpt,
-		    (unsigned long long)env->size, rcpt_status_name(r->status));
+		    (unsigned long long)env->size, route_kind_name(r->route.kind), st);
 	}
 }
 
+/* delivery_done - ok: every recipient is durable somewhere (handoff.h);
+ * one still pending (a route nothing took) makes the client keep it. */
 static void
-delivery_done(struct envelope *env, void *arg)
+delivery_done(struct envelope *env, int ok, void *arg)
 {
 	struct smtp_session *s = arg;
-	/* every recipient must be durable somewhere: one still pending (a
-	 * route nothing took) makes the client keep the message */
-	int ok = envelope_count(env, RCPT_DELIVERED) == env->nrcpts;
 
 	log_rcpts(s, env);
 	delivery_free(s);
@@ -283,8 +281,7 @@ smtp_deliver(struct smtp_session *s)
 		deliver_fail(s, "452 4.2.2 Mailbox full");
 		return;
 	}
-	if (local_deliver(s->d->svc.conf->data_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
-		log_warn("%016llx smtp id=%s cannot write to the mail store", (unsigned long long)s->base.id, s->qid);
+	if (handoff(s->d->svc.conf->data_dir, s->d->queue_dir, s->d->committer, &d->env, delivery_done, s) < 0) {
 		delivery_free(s);
 		deliver_fail(s, "451 4.3.0 Local error while storing the message, try again later");
 		return;

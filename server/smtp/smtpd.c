@@ -9,6 +9,7 @@
 #include "service.h"
 #include "log.h"
 #include "net.h"
+#include "queue.h"
 
 #include <stdlib.h>
 
@@ -29,6 +30,8 @@ smtpd_init(struct service *svc)
 
 	d->mail_dir = xasprintf("%s/mail", svc->conf->data_dir);
 	d->queue_dir = xasprintf("%s/queue", svc->conf->data_dir);
+	if (queue_dirs(d->queue_dir) < 0)
+		fatal("%s", d->queue_dir);
 	d->committer = committer_new(svc->loop, d->mail_dir);
 }
 

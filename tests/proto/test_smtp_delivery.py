@@ -321,8 +321,8 @@ def test_alias_external_target_and_list(onebox):
 
 
 @pytest.mark.parametrize("how", ["alias", "nested-alias", "catchall"])
-def test_external_target_deferred_not_dropped(onebox, how):
-    """Until the outbound queue exists, a recipient that reaches an external address is 451, never 250."""
+def test_external_target_queued(onebox, how):
+    """An alias (or catch-all) with an outside target: the local part goes to the Maildir, the outside one to the queue, from anyone."""
     onebox.cli("alias", "add", "fwd@local.test", ALICE, "someone@remote.test")
     rcpt = "fwd@local.test"
     if how == "nested-alias":
@@ -334,14 +334,16 @@ def test_external_target_deferred_not_dropped(onebox, how):
     with onebox.raw() as c:
         c.ehlo()
         assert c.cmd("MAIL FROM:<a@example.org>").code == 250
-        r = c.cmd("RCPT TO:<%s>" % rcpt)
-        assert r.code == 451 and r.enhanced == "4.3.0", r
-        assert "external delivery not available" in r.text, r
-        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250       # the others still go through
-        assert c.data(make_message("a@example.org", BOB)).code == 250
-    assert onebox.messages(ALICE) == [], "part of a deferred recipient was delivered"
-    onebox.wait_log(r"to=<%s> target=<someone@remote\.test> status=deferred" % re.escape(rcpt))
-    assert "undeliverable" not in onebox.log()
+        assert c.cmd("RCPT TO:<%s>" % rcpt).code == 250
+        assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+        r = c.data(make_message("a@example.org", BOB))
+        assert r.code == 250, r
+    qid = r.text.split()[-1]
+    assert len(onebox.messages(ALICE)) == 1 and len(onebox.messages(BOB)) == 1
+    onebox.wait_log(r"id=%s from=<a@example\.org> to=<someone@remote\.test> orig_to=<%s> .*route=remote "
+                    r"status=queued" % (qid, re.escape(rcpt)))
+    env = open(os.path.join(onebox.data_dir, "queue", "env", qid)).read()
+    assert "\tsomeone@remote.test\t%s\t" % rcpt in env and "sender a@example.org\n" in env, env
 
 
 def add_alias_maybe_refused(ob, *args):

@@ -36,6 +36,9 @@ static const struct bad_case bad_cases[] = {
 	{ "cert without key", "tls_cert = /x.pem\n", "tls_cert and tls_key must be set together" },
 	{ "bad hostname", "hostname = a b\n", "t.conf:1: hostname: 'a b' is not a host name" },
 	{ "bad plaintext host", "plaintext_auth_listen = lan\n", "t.conf:1: plaintext_auth_listen:" },
+	{ "dns server name", "dns_servers = dns.example\n", "t.conf:1: dns_servers: 'dns.example' is not" },
+	{ "dns server port", "dns_servers = 127.0.0.1:99999\n", "t.conf:1: dns_servers: '127.0.0.1:99999'" },
+	{ "dns server v6 no brackets port", "dns_servers = [::1\n", "t.conf:1: dns_servers: '[::1'" },
 	{ NULL, NULL, NULL }
 };
 
