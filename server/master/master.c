@@ -55,6 +55,9 @@ struct slot {
 	/* conf_changed - 1 if a reload from old to new must replace the
 	 * process; NULL: always replaced */
 	int (*conf_changed)(const struct conf *old, const struct conf *new);
+	/* listens - the listener kinds it serves, ended by SVC__COUNT: it runs
+	 * when one of them has an address; NULL: it always runs */
+	const enum conf_service *listens;
 	int wanted;
 	pid_t pid;
 	uint64_t started;
@@ -84,34 +87,39 @@ pamd_conf_changed(const struct conf *o, const struct conf *n)
 	return log_conf_changed(o, n) || o->first_valid_uid != n->first_valid_uid;
 }
 
+static const enum conf_service smtp_kinds[] = { SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS, SVC__COUNT };
+static const enum conf_service pop3_kinds[] = { SVC_POP3, SVC_POP3S, SVC__COUNT };
+static const enum conf_service imap_kinds[] = { SVC_IMAP, SVC_IMAPS, SVC__COUNT };
+static const enum conf_service http_kinds[] = { SVC_HTTP, SVC_HTTPS, SVC__COUNT };
+
+/* queued has no listener: the queue may hold mail whatever listens */
 static struct slot slots[] = {
-	{ "authd", 0, authd_main, log_conf_changed, 0, 0, 0, 0, { 0 } },
-	{ "pamd", 1, pamd_main, pamd_conf_changed, 0, 0, 0, 0, { 0 } },
-	{ "smtpd", 0, smtpd_main, NULL, 0, 0, 0, 0, { 0 } },
-	{ "pop3d", 0, pop3d_main, NULL, 0, 0, 0, 0, { 0 } },
-	{ "imapd", 0, imapd_main, NULL, 0, 0, 0, 0, { 0 } },
-	{ "httpd", 0, httpd_main, NULL, 0, 0, 0, 0, { 0 } },
-	{ "queued", 0, queued_main, NULL, 0, 0, 0, 0, { 0 } },
+	{ .name = "authd", .main = authd_main, .conf_changed = log_conf_changed },
+	{ .name = "pamd", .root = 1, .main = pamd_main, .conf_changed = pamd_conf_changed },
+	{ .name = "smtpd", .main = smtpd_main, .listens = smtp_kinds },
+	{ .name = "pop3d", .main = pop3d_main, .listens = pop3_kinds },
+	{ .name = "imapd", .main = imapd_main, .listens = imap_kinds },
+	{ .name = "httpd", .main = httpd_main, .listens = http_kinds },
+	{ .name = "queued", .main = queued_main },
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
 static int
-has_listeners(const struct conf *c, enum conf_service a, enum conf_service b, enum conf_service d)
+slot_wanted(const struct slot *sl, const struct conf *c)
 {
-	return c->listen[a].n || c->listen[b].n || c->listen[d].n;
+	if (sl->listens == NULL)
+		return 1;
+	for (const enum conf_service *k = sl->listens; *k != SVC__COUNT; k++)
+		if (c->listen[*k].n)
+			return 1;
+	return 0;
 }
 
 static void
 master_wanted(void)
 {
-	const struct conf *c = &M.conf;
-	slots[0].wanted = 1;
-	slots[1].wanted = 1;
-	slots[2].wanted = has_listeners(c, SVC_SMTP, SVC_SUBMISSION, SVC_SUBMISSIONS);
-	slots[3].wanted = c->listen[SVC_POP3].n || c->listen[SVC_POP3S].n;
-	slots[4].wanted = c->listen[SVC_IMAP].n || c->listen[SVC_IMAPS].n;
-	slots[5].wanted = c->listen[SVC_HTTP].n || c->listen[SVC_HTTPS].n;
-	slots[6].wanted = 1;	/* queued: the queue may hold mail whatever listens */
+	for (size_t i = 0; i < NSLOTS; i++)
+		slots[i].wanted = slot_wanted(&slots[i], &M.conf);
 }
 
 /* mkdir_owned - make path a directory owned by uid:gid with mode.  The
