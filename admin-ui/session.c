@@ -227,7 +227,7 @@ admin_login(struct http_req *req, struct http_resp *resp)
 	}
 	ok = adm_admin_check(httpd.rw, name, pw);
 	throttle_end(throttle, &tk, ok == 1 ? THROTTLE_SUCCEEDED : ok == 0 ? THROTTLE_FAILED : THROTTLE_UNDECIDED,
-	    ev_clock_ms());
+	    &lim, ev_clock_ms());
 	log_info("%016llx http admin login name=\"%.64s\" address=%s result=%s", (unsigned long long)req->conn->id,
 	    name, req->conn->peer.ip, ok == 1 ? "ok" : "failed");
 	if (ok != 1) {

@@ -149,7 +149,7 @@ static void
 authd_finish(struct areq *q)
 {
 	throttle_end(A.throttle, &q->tk, q->result == AUTH_OK ? THROTTLE_SUCCEEDED :
-	    q->result == AUTH_FAIL ? THROTTLE_FAILED : THROTTLE_UNDECIDED, ev_clock_ms());
+	    q->result == AUTH_FAIL ? THROTTLE_FAILED : THROTTLE_UNDECIDED, &q->lim, ev_clock_ms());
 	log_info("auth service=%s address=%s user=<%s> result=%s", q->service, q->ip, q->user,
 	    result_name(q->result));
 	authd_send(q->c, q->id, q->result, q->canon);

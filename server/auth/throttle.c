@@ -261,6 +261,20 @@ over(struct throttle *t, const uint8_t *net, const uint8_t *acct, const struct t
 	return THROTTLE_OK;
 }
 
+/* count - one attempt more on the ticket's network and account. */
+static void
+count(struct throttle *t, struct throttle_ticket *tk, const struct throttle_limits *lim, uint64_t now)
+{
+	struct slot *a, *u;
+
+	a = get(&t->counts, tk->key[0], now, lim->window_ms, lookup(&t->counts, tk->key[1]));
+	u = get(&t->counts, tk->key[1], now, lim->window_ms, a);
+	a->count++;
+	u->count++;
+	tk->first[0] = a->first;
+	tk->first[1] = u->first;
+}
+
 /* take_back - one attempt less on key, if its window is still first. */
 static void
 take_back(struct throttle *t, const uint8_t *key, uint64_t first)
@@ -276,18 +290,14 @@ throttle_begin(struct throttle *t, const char *ip, const char *user,
     const struct throttle_limits *lim, uint64_t now_ms, struct throttle_ticket *tk_r)
 {
 	enum throttle_verdict v;
-	struct slot *a, *u;
 
 	net_key(t, ip, tk_r->key[0]);
 	user_key(t, user, tk_r->key[1]);
 	if ((v = over(t, tk_r->key[0], tk_r->key[1], lim, now_ms)) != THROTTLE_OK)
 		return v;
-	a = get(&t->counts, tk_r->key[0], now_ms, lim->window_ms, lookup(&t->counts, tk_r->key[1]));
-	u = get(&t->counts, tk_r->key[1], now_ms, lim->window_ms, a);
-	a->count++;
-	u->count++;
-	tk_r->first[0] = a->first;
-	tk_r->first[1] = u->first;
+	tk_r->deferred = known(t, tk_r->key[0], tk_r->key[1], lim, now_ms);
+	if (!tk_r->deferred)
+		count(t, tk_r, lim, now_ms);
 	return THROTTLE_OK;
 }
 
@@ -299,6 +309,15 @@ throttle_login(struct throttle *t, struct throttle_ticket *tk, const char *login
 	struct slot *u;
 
 	login_key(t, login, key);
+	if (tk->deferred) {
+		memcpy(tk->key[1], key, THROTTLE_KEY_LEN);
+		if ((tk->deferred = known(t, tk->key[0], key, lim, now_ms)))
+			return THROTTLE_OK;
+		if (current(t, key, now_ms, lim->window_ms) >= (uint32_t)lim->max_user)
+			return THROTTLE_USER;
+		count(t, tk, lim, now_ms);
+		return THROTTLE_OK;
+	}
 	take_back(t, tk->key[1], tk->first[1]);
 	if (current(t, key, now_ms, lim->window_ms) >= (uint32_t)lim->max_user &&
 	    !known(t, tk->key[0], key, lim, now_ms)) {
@@ -327,9 +346,16 @@ remember(struct throttle *t, const struct throttle_ticket *tk, uint64_t now)
 }
 
 void
-throttle_end(struct throttle *t, const struct throttle_ticket *tk, enum throttle_outcome how,
-    uint64_t now_ms)
+throttle_end(struct throttle *t, struct throttle_ticket *tk, enum throttle_outcome how,
+    const struct throttle_limits *lim, uint64_t now_ms)
 {
+	if (tk->deferred) {
+		if (how == THROTTLE_FAILED)
+			count(t, tk, lim, now_ms);
+		else if (how == THROTTLE_SUCCEEDED)
+			remember(t, tk, now_ms);
+		return;
+	}
 	if (how == THROTTLE_FAILED)
 		return;
 	/* the same window, not a new entry or a restarted count */

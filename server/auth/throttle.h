@@ -6,7 +6,11 @@
  * An attempt is counted when it starts (throttle_begin), before the
  * password is checked, so N parallel connections cannot each get a free
  * guess; when it ends (throttle_end) a failure stays counted and anything
- * else (success, tempfail) is taken back.  A good login never wipes
+ * else (success, tempfail) is taken back.  An attempt of a known pair
+ * (below) is counted only if it fails: the phones and mail programs of an
+ * office behind one address log in many at once (each program opens
+ * several connections), and counting them all at the start refused the
+ * eleventh.  A good login never wipes
  * earlier failures: else an attacker holding one account could guess
  * others' passwords without limit.  A count lives for window_ms from its
  * first attempt, then starts again from zero.
@@ -70,6 +74,7 @@ enum throttle_outcome {
 struct throttle_ticket {
 	uint8_t key[2][THROTTLE_KEY_LEN];
 	uint64_t first[2];
+	int deferred;		/* a known pair: counted at the end, if it failed */
 };
 
 struct throttle;
@@ -94,8 +99,8 @@ enum throttle_verdict throttle_begin(struct throttle *t, const char *ip, const c
 enum throttle_verdict throttle_login(struct throttle *t, struct throttle_ticket *tk, const char *login,
     const struct throttle_limits *lim, uint64_t now_ms);
 /* throttle_end - the attempt ended (enum throttle_outcome). */
-void throttle_end(struct throttle *t, const struct throttle_ticket *tk, enum throttle_outcome how,
-    uint64_t now_ms);
+void throttle_end(struct throttle *t, struct throttle_ticket *tk, enum throttle_outcome how,
+    const struct throttle_limits *lim, uint64_t now_ms);
 /* throttle_count - the current counts of ip's network and of user (for
  * tests and logs); an entry past its window counts 0. */
 void throttle_count(struct throttle *t, const char *ip, const char *user, uint64_t now_ms,

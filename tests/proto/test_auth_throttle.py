@@ -6,6 +6,7 @@ addresses to look like different hosts.  The /64 grouping of IPv6 clients
 cannot be shown on loopback (only ::1): tests/unit/test-throttle.c has it.
 """
 
+import base64
 import os
 import pwd
 import socket
@@ -194,3 +195,28 @@ def test_unix_login_one_count_for_every_domain(onebox_factory):
         assert smtp_login(ob, ALICE, ALICE_PW, source="127.0.0.73").code == 235
     finally:
         subprocess.run(["userdel", name], capture_output=True)
+
+
+def test_office_logs_in_all_at_once(onebox_factory):
+    """Everybody behind the office's one address starts their mail programs
+    at nine, each with several connections: more logins in flight than
+    auth_max_failures.  A network an account logged in from before counts
+    those logins only when they fail, so none is refused (a network the
+    account never used still gets no more guesses in flight than the limit:
+    test-throttle's test_parallel_reservations)."""
+    ob = make(onebox_factory, auth_max_failures="3", auth_fail_delay_ms="0")
+    assert smtp_login(ob, ALICE, ALICE_PW).code == 235        # the office is known
+    conns = []
+    try:
+        for _ in range(12):
+            c = ob.raw("submission")
+            c.ehlo()
+            conns.append(c)
+        tok = base64.b64encode(("\0%s\0%s" % (ALICE, ALICE_PW)).encode()).decode()
+        for c in conns:                     # all twelve in flight before any answer
+            c.send_line("AUTH PLAIN " + tok)
+        codes = [c.reply().code for c in conns]
+        assert codes == [235] * 12, codes
+    finally:
+        for c in conns:
+            c.close()

@@ -60,7 +60,7 @@ attempt_with(struct throttle *t, const struct throttle_limits *l, const char *ip
 	enum throttle_verdict v = throttle_begin(t, ip, user, l, now, &tk);
 
 	if (v == THROTTLE_OK)
-		throttle_end(t, &tk, failed ? THROTTLE_FAILED : THROTTLE_SUCCEEDED, now);
+		throttle_end(t, &tk, failed ? THROTTLE_FAILED : THROTTLE_SUCCEEDED, l, now);
 	return v;
 }
 
@@ -114,8 +114,40 @@ test_parallel_reservations(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[i]), THROTTLE_OK);
 	assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[3]), THROTTLE_ADDR);
-	throttle_end(t, &tk[0], THROTTLE_UNDECIDED, 5);	/* a tempfail: room again */
+	throttle_end(t, &tk[0], THROTTLE_UNDECIDED, &lim, 5);	/* a tempfail: room again */
 	assert_int_equal(throttle_begin(t, "192.0.2.2", "v", &lim, 5, &tk[3]), THROTTLE_OK);
+	throttle_free(&t);
+}
+
+/* An office behind one address: its people log in many at once (every
+ * mail program opens several connections).  A pair that logged in before
+ * is counted only when an attempt fails, so parallel logins pass; their
+ * failures still count, and the limit still holds afterwards. */
+static void
+test_parallel_known_pair(void **state)
+{
+	struct throttle *t = throttle_new(1024);
+	struct throttle_ticket tk[8];
+	int a, u;
+
+	assert_int_equal(attempt(t, "192.0.2.7", "v", 5, 0), THROTTLE_OK);	/* known from now */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(throttle_begin(t, "192.0.2.7", "v", &lim, 6, &tk[i]), THROTTLE_OK);
+	/* an unknown account from the same network is still counted at once */
+	for (int i = 0; i < 8; i++)
+		throttle_end(t, &tk[i], THROTTLE_SUCCEEDED, &lim, 7);
+	throttle_count(t, "192.0.2.7", "v", 7, lim.window_ms, &a, &u);
+	assert_int_equal(a, 0);
+	assert_int_equal(u, 0);
+	/* failures of a known pair are counted when they end */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(throttle_begin(t, "192.0.2.7", "v", &lim, 8, &tk[i]), THROTTLE_OK);
+	for (int i = 0; i < 3; i++)
+		throttle_end(t, &tk[i], THROTTLE_FAILED, &lim, 9);
+	throttle_count(t, "192.0.2.7", "v", 9, lim.window_ms, &a, &u);
+	assert_int_equal(a, 3);
+	assert_int_equal(u, 3);
+	assert_int_equal(throttle_begin(t, "192.0.2.7", "v", &lim, 10, &tk[0]), THROTTLE_ADDR);
 	throttle_free(&t);
 }
 
@@ -218,7 +250,7 @@ login_attempt(struct throttle *t, const char *ip, const char *user, const char *
 	if (v != THROTTLE_OK)
 		return v;
 	if ((v = throttle_login(t, &tk, login, &lim, 9)) == THROTTLE_OK)
-		throttle_end(t, &tk, failed ? THROTTLE_FAILED : THROTTLE_SUCCEEDED, 9);
+		throttle_end(t, &tk, failed ? THROTTLE_FAILED : THROTTLE_SUCCEEDED, &lim, 9);
 	return v;
 }
 
@@ -280,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_per_network),
 		cmocka_unit_test(test_success_not_counted_and_no_wipe),
 		cmocka_unit_test(test_parallel_reservations),
+		cmocka_unit_test(test_parallel_known_pair),
 		cmocka_unit_test(test_per_account),
 		cmocka_unit_test(test_bounded_eviction),
 		cmocka_unit_test(test_refused_makes_no_entry),
