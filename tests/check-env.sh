@@ -95,6 +95,8 @@ check "$PY with selenium (browser tests)" python3-selenium "$PY" -c 'import sele
 check "chromium starts headless (browser tests)" chromium sh -c \
 	'timeout 60 chromium --headless --no-sandbox --disable-gpu --dump-dom about:blank | grep -q "<html"'
 check "chromedriver (browser tests)" chromium-driver chromedriver --version
+check "localhost in /etc/hosts (chromedriver, without DNS)" "an /etc/hosts line '127.0.0.1 localhost'" \
+	grep -qs '^[[:space:]]*127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts
 check "swaks" swaks swaks --version
 check "Net::SSLeay (swaks --tls)" libnet-ssleay-perl perl -MNet::SSLeay -e1
 check "curl with pop3 and pop3s" curl sh -c 'curl --version | grep -q "pop3s"'

@@ -46,6 +46,15 @@ else
 	echo "setup-deps.sh: all Debian packages present"
 fi
 
+# "localhost" must be a name the machine knows without DNS: chromedriver
+# and Chromium's DevTools reach each other by it, and a test must never
+# ask the machine's resolver.  A minimal Debian (debootstrap, mmdebstrap,
+# many container images) has no /etc/hosts; the installer writes one.
+if [ "$(id -u)" -eq 0 ] && ! grep -qs '^[[:space:]]*127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts; then
+	echo "setup-deps.sh: adding localhost to /etc/hosts"
+	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >> /etc/hosts
+fi
+
 sh tests/check-env.sh
 
 [ "$(id -u)" -eq 0 ] || exit 0

@@ -27,6 +27,26 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
+
+
+class LoopbackService(Service):
+    """chromedriver reached at 127.0.0.1, not "localhost": selenium would
+    resolve that name, and a machine without an /etc/hosts entry for it
+    (a minimal container) would ask its DNS resolver."""
+
+    @property
+    def service_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def is_connectable(self):
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+
 pytestmark = pytest.mark.skipif(not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
                                 reason="chromium and chromium-driver are needed (tests/setup-deps.sh)")
 
@@ -43,7 +63,7 @@ def browser(tmp_path):
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 "--user-data-dir=%s" % (tmp_path / "chromium")):
         opts.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(CHROMEDRIVER, log_path=str(tmp_path / "chromedriver.log")),
+    drv = webdriver.Chrome(service=LoopbackService(CHROMEDRIVER, log_path=str(tmp_path / "chromedriver.log")),
                            options=opts)
     drv.set_page_load_timeout(30)
     drv.shots = tmp_path
