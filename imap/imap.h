@@ -174,6 +174,10 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 
 /* imap-fetch.c */
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
+/* imap-fetch-cache.c: imap_fetch_cache - fill the index's cache for the
+ * messages uids[0..n) (ascending, n > 0; taken over) in a worker, then
+ * call then(s) in the loop. */
+void imap_fetch_cache(struct imap_session *s, uint32_t *uids, size_t n, void (*then)(struct imap_session *s));
 /* imap_flags_out - "(\\Seen ... $Keyword)" for a message's flags. */
 void imap_flags_out(struct imap_session *s, struct buf *out, const struct imap_msg *m);
 
