@@ -2,18 +2,26 @@
  * imap-search - SEARCH and UID SEARCH (RFC 3501 §6.4.4) on ALL, sequence
  * and UID sets, the flag keys (ANSWERED ... UNSEEN, NEW, OLD, RECENT,
  * KEYWORD/UNKEYWORD), LARGER/SMALLER, BEFORE/ON/SINCE (the internal date,
- * in UTC days), HEADER and SUBJECT/FROM/TO/CC/BCC (a case-insensitive
- * substring of the raw header field, unfolded; encoded words are not
- * decoded yet), NOT, OR and parenthesised lists, after an optional
- * CHARSET UTF-8 or US-ASCII.  BODY, TEXT and the SENT* dates are answered
- * NO "not supported yet" (they come with the full-text index and the MIME
- * parser).
+ * in UTC days), SENTBEFORE/SENTON/SENTSINCE (the Date: field, in the days
+ * of its own zone; a message without a valid one matches none), HEADER
+ * and SUBJECT/FROM/TO/CC/BCC (the field unfolded with its encoded words
+ * decoded), BODY (the decoded text of the text parts: transfer encoding
+ * undone, converted to UTF-8) and TEXT (the decoded header and the body),
+ * NOT, OR and parenthesised lists, after an optional CHARSET UTF-8 or
+ * US-ASCII (others: NO [BADCHARSET]).  Strings match as substrings,
+ * ignoring case (ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
+ * letters: imap-search-fold.c).
  *
  * The keys are parsed into a tree in the loop, then evaluated in a worker
- * (a header key reads every message's header); the session is paused
- * meanwhile, so the worker may read s->mbox.
+ * (a header key reads every message's header, BODY every text part); the
+ * session is paused meanwhile, so the worker may read s->mbox.  A body
+ * search uses the part tree cached by FETCH when there is one.
  */
 #include "imap.h"
+#include "imap-msg.h"
+#include "mime-decode.h"
+#include "rfc2047.h"
+#include "rfc5322.h"
 #include "log.h"
 
 #include <fcntl.h>
@@ -26,17 +34,19 @@
 
 #define SEARCH_DEPTH_MAX	64
 #define SEARCH_HEADER_MAX	(256 * 1024)	/* header bytes searched */
+#define SEARCH_PART_MAX		(16 * 1024 * 1024)	/* stored bytes of one text part searched */
 
 enum skey_type {
-	K_ALL, K_FLAGS, K_KEYWORD, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_HEADER, K_SEQ, K_UID,
-	K_NOT, K_OR, K_AND,
+	K_ALL, K_FLAGS, K_KEYWORD, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE,
+	K_SENTON, K_SENTSINCE, K_HEADER, K_BODY, K_TEXT, K_SEQ, K_UID, K_NOT, K_OR, K_AND,
 };
 
 struct skey {
 	enum skey_type type;
 	uint32_t mask, want;	/* K_FLAGS, K_KEYWORD: (flags or kw & mask) == want */
 	uint64_t num;		/* sizes; days since the epoch */
-	char *field, *value;	/* K_HEADER (copies: the job outlives the command) */
+	char *field;		/* K_HEADER (a copy: the job outlives the command) */
+	struct buf value;	/* K_HEADER, K_BODY, K_TEXT: the string, case-folded */
 	struct imap_seqset set;
 	struct skey **kids;	/* K_NOT (1), K_OR (2), K_AND (n) */
 	size_t nkids;
@@ -60,7 +70,7 @@ skey_free(struct skey *k)
 	free(k->kids);
 	imap_seqset_free(&k->set);
 	free(k->field);
-	free(k->value);
+	buf_free(&k->value);
 	free(k);
 }
 
@@ -86,7 +96,6 @@ struct sparse {
 	const struct imap_arg *a;
 	size_t n, i;
 	const char *error;	/* BAD text */
-	int unsupported;	/* NO "not supported yet" */
 	struct imap_session *s;
 };
 
@@ -104,6 +113,14 @@ static const struct {
 };
 
 static const char *const header_keys[] = { "SUBJECT", "FROM", "TO", "CC", "BCC" };
+
+static const struct {
+	const char *name;
+	enum skey_type type;
+} date_keys[] = {
+	{ "BEFORE", K_BEFORE }, { "ON", K_ON }, { "SINCE", K_SINCE },
+	{ "SENTBEFORE", K_SENTBEFORE }, { "SENTON", K_SENTON }, { "SENTSINCE", K_SENTSINCE },
+};
 
 static const struct imap_arg *
 next_arg(struct sparse *p)
@@ -154,7 +171,6 @@ parse_list(struct sparse *p, const struct imap_arg *a, size_t n, int depth)
 		struct skey *k = parse_key(&sub, depth + 1);
 		if (k == NULL) {
 			p->error = sub.error;
-			p->unsupported = sub.unsupported;
 			break;
 		}
 		skey_add(and, k);
@@ -204,12 +220,20 @@ parse_word(struct sparse *p, const char *w, int depth)
 		k->num = n;
 		return k;
 	}
-	if (strcasecmp(w, "BEFORE") == 0 || strcasecmp(w, "ON") == 0 || strcasecmp(w, "SINCE") == 0) {
-		uint64_t days;
-		if ((v = next_arg(p)) == NULL || imap_arg_astring(v) == NULL || parse_date(v->str, &days) < 0)
-			return p->error = "Invalid date (use 1-Feb-2024)", NULL;
-		k = skey_new(strcasecmp(w, "BEFORE") == 0 ? K_BEFORE : strcasecmp(w, "ON") == 0 ? K_ON : K_SINCE);
-		k->num = days;
+	for (size_t i = 0; i < sizeof(date_keys) / sizeof(date_keys[0]); i++)
+		if (strcasecmp(w, date_keys[i].name) == 0) {
+			uint64_t days;
+			if ((v = next_arg(p)) == NULL || imap_arg_astring(v) == NULL || parse_date(v->str, &days) < 0)
+				return p->error = "Invalid date (use 1-Feb-2024)", NULL;
+			k = skey_new(date_keys[i].type);
+			k->num = days;
+			return k;
+		}
+	if (strcasecmp(w, "BODY") == 0 || strcasecmp(w, "TEXT") == 0) {
+		if ((v = next_arg(p)) == NULL || imap_arg_astring(v) == NULL)
+			return p->error = "Missing search string", NULL;
+		k = skey_new(strcasecmp(w, "BODY") == 0 ? K_BODY : K_TEXT);
+		imap_search_fold(v->str, v->len, &k->value);
 		return k;
 	}
 	for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
@@ -218,7 +242,7 @@ parse_word(struct sparse *p, const char *w, int depth)
 				return p->error = "Missing search string", NULL;
 			k = skey_new(K_HEADER);
 			k->field = xstrdup(header_keys[i]);
-			k->value = xstrdup(v->str);
+			imap_search_fold(v->str, v->len, &k->value);
 			return k;
 		}
 	if (strcasecmp(w, "HEADER") == 0) {
@@ -227,7 +251,7 @@ parse_word(struct sparse *p, const char *w, int depth)
 			return p->error = "HEADER takes a field name and a string", NULL;
 		k = skey_new(K_HEADER);
 		k->field = xstrdup(f->str);
-		k->value = xstrdup(v->str);
+		imap_search_fold(v->str, v->len, &k->value);
 		return k;
 	}
 	if (strcasecmp(w, "NOT") == 0 || strcasecmp(w, "OR") == 0) {
@@ -253,11 +277,6 @@ parse_word(struct sparse *p, const char *w, int depth)
 			return p->error = err, NULL;
 		}
 		return k;
-	}
-	if (strcasecmp(w, "BODY") == 0 || strcasecmp(w, "TEXT") == 0 || strncasecmp(w, "SENT", 4) == 0) {
-		p->unsupported = 1;
-		p->error = "not supported yet";
-		return NULL;
 	}
 	if ((*w >= '0' && *w <= '9') || *w == '*') {
 		const char *err;
@@ -302,6 +321,10 @@ struct seval {
 	char *hdr;			/* loaded when a key needs it */
 	size_t hdr_len;
 	int have_hdr;
+	struct buf body;		/* the text parts decoded and folded */
+	int have_body;
+	int64_t sent_day;		/* INT64_MIN: no valid Date: */
+	int have_sent;
 };
 
 static struct index_msg *
@@ -315,66 +338,156 @@ need_im(struct seval *e)
 	return &e->im;
 }
 
+static int
+open_msg(struct seval *e)
+{
+	struct index_msg *m = need_im(e);
+	char *path;
+	int fd;
+
+	if (m->filename == NULL)
+		return -1;
+	path = index_msg_path(e->mb->ix, m);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	return fd;
+}
+
 static void
 need_hdr(struct seval *e)
 {
-	struct index_msg *m;
-	char *path;
 	int fd;
 	ssize_t n;
 
 	if (e->have_hdr)
 		return;
 	e->have_hdr = 1;
-	if ((m = need_im(e))->filename == NULL)
-		return;
-	path = index_msg_path(e->mb->ix, m);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0)
+	if ((fd = open_msg(e)) < 0)
 		return;
 	e->hdr = xmalloc(SEARCH_HEADER_MAX + 1);
 	n = read(fd, e->hdr, SEARCH_HEADER_MAX);
 	close(fd);
 	e->hdr_len = n > 0 ? (size_t)n : 0;
-	e->hdr[e->hdr_len] = '\0';
-	char *end = strstr(e->hdr, "\n\n");
-	if (end)
-		e->hdr_len = (size_t)(end - e->hdr) + 1;
 }
 
-/* header_match - a field named name whose unfolded value contains value. */
-static int
-header_match(struct seval *e, const char *name, const char *value)
+/* field_text - the field's value unfolded and decoded, folded for matching. */
+static void
+field_text(const struct rfc5322_field *f, struct buf *out)
 {
-	size_t nlen = strlen(name), vlen = strlen(value), i = 0;
+	struct buf raw = BUF_INIT, dec = BUF_INIT;
+
+	rfc5322_unfold(f->value, f->value_len, &raw);
+	rfc2047_decode(raw.data ? raw.data : "", raw.len, &dec);
+	imap_search_fold(dec.data ? dec.data : "", dec.len, out);
+	buf_free(&raw);
+	buf_free(&dec);
+}
+
+static int
+contains(const struct buf *hay, const struct buf *needle)
+{
+	return needle->len == 0 || (hay->len >= needle->len && memmem(hay->data, hay->len, needle->data, needle->len));
+}
+
+/* header_match - a field named name whose decoded value contains value
+ * (any field of that name, when value is empty). */
+static int
+header_match(struct seval *e, const char *name, const struct buf *value)
+{
+	struct rfc5322_field f;
+	size_t pos = 0;
+	int hit = 0;
 
 	need_hdr(e);
-	while (e->hdr && i < e->hdr_len) {
-		size_t start = i;
+	while (!hit && e->hdr && rfc5322_next_field(e->hdr, e->hdr_len, &pos, &f)) {
 		struct buf v = BUF_INIT;
-		do {
-			size_t eol = i;
-			while (eol < e->hdr_len && e->hdr[eol] != '\n')
-				eol++;
-			buf_add(&v, e->hdr + i, eol - i);
-			i = eol + 1;
-		} while (i < e->hdr_len && (e->hdr[i] == ' ' || e->hdr[i] == '\t'));
-		int hit = v.len > nlen && strncasecmp(v.data, name, nlen) == 0 && v.data[nlen] == ':' &&
-		    (vlen == 0 || strcasestr(v.data + nlen + 1, value) != NULL);
+		if (!rfc5322_name_is(&f, name))
+			continue;
+		field_text(&f, &v);
+		hit = contains(&v, value);
 		buf_free(&v);
-		if (hit)
-			return 1;
-		if (i == start)
-			break;
 	}
-	return 0;
+	return hit;
+}
+
+/* header_text_match - TEXT's header half: any field's name or decoded value. */
+static int
+header_text_match(struct seval *e, const struct buf *value)
+{
+	struct rfc5322_field f;
+	size_t pos = 0;
+	int hit = 0;
+
+	need_hdr(e);
+	while (!hit && e->hdr && rfc5322_next_field(e->hdr, e->hdr_len, &pos, &f)) {
+		struct buf v = BUF_INIT;
+		imap_search_fold(f.name, f.name_len, &v);
+		buf_adds(&v, ": ");
+		field_text(&f, &v);
+		hit = contains(&v, value);
+		buf_free(&v);
+	}
+	return hit;
+}
+
+/* need_body - the text parts of the message, decoded and folded, one
+ * after the other (from the cached part tree when FETCH left one). */
+static void
+need_body(struct seval *e)
+{
+	struct index_cache c = { 0 };
+	struct mime_tree t;
+	int fd, cached, r;
+
+	if (e->have_body)
+		return;
+	e->have_body = 1;
+	if ((fd = open_msg(e)) < 0)
+		return;
+	cached = index_cache_get(e->mb->ix, e->im.uid, &c) == 0;
+	r = mime_open_fd(fd, cached ? c.mime.data : NULL, cached ? c.mime.len : 0, &t);
+	close(fd);
+	index_cache_clear(&c);
+	if (r < 0)
+		return;
+	for (size_t i = 0; i < t.nparts; i++) {
+		struct buf text = BUF_INIT;
+		if (t.parts[i].kind == MIME_LEAF && mime_part_text(&t, (uint32_t)i, SEARCH_PART_MAX, &text) == 0) {
+			imap_search_fold(text.data ? text.data : "", text.len, &e->body);
+			buf_addc(&e->body, '\n');	/* no match across parts */
+		}
+		buf_free(&text);
+	}
+	mime_tree_free(&t);
+}
+
+/* sent_day - the day of the Date: field in its own zone (RFC 3501
+ * SENT*: "disregarding time and timezone"). */
+static int64_t
+sent_day(struct seval *e)
+{
+	struct rfc5322_field f;
+	int64_t t;
+	int tz;
+
+	if (e->have_sent)
+		return e->sent_day;
+	e->have_sent = 1;
+	e->sent_day = INT64_MIN;
+	need_hdr(e);
+	if (e->hdr && rfc5322_find(e->hdr, e->hdr_len, "Date", &f) &&
+	    rfc5322_parse_date(f.value, f.value_len, &t, &tz) == 0) {
+		t += (int64_t)tz * 60;
+		e->sent_day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	}
+	return e->sent_day;
 }
 
 static int
 eval(struct seval *e, const struct skey *k)
 {
 	struct imap_msg *m = &e->mb->msgs[e->i];
+	int64_t day;
 
 	switch (k->type) {
 	case K_ALL:
@@ -395,8 +508,22 @@ eval(struct seval *e, const struct skey *k)
 		return (uint64_t)need_im(e)->internaldate / 86400 == k->num;
 	case K_SINCE:
 		return (uint64_t)need_im(e)->internaldate / 86400 >= k->num;
+	case K_SENTBEFORE:
+		return (day = sent_day(e)) != INT64_MIN && day < (int64_t)k->num;
+	case K_SENTON:
+		return (day = sent_day(e)) != INT64_MIN && day == (int64_t)k->num;
+	case K_SENTSINCE:
+		return (day = sent_day(e)) != INT64_MIN && day >= (int64_t)k->num;
 	case K_HEADER:
-		return header_match(e, k->field, k->value);
+		return header_match(e, k->field, &k->value);
+	case K_BODY:
+		need_body(e);
+		return contains(&e->body, &k->value);
+	case K_TEXT:
+		if (header_text_match(e, &k->value))
+			return 1;
+		need_body(e);
+		return contains(&e->body, &k->value);
 	case K_SEQ:
 		return imap_seqset_has(&k->set, (uint32_t)e->i + 1);
 	case K_UID:
@@ -439,8 +566,10 @@ search_work(struct imap_job *j)
 		index_msg_clear(&e.im);
 		free(e.hdr);
 		e.hdr = NULL;
-		e.have_im = e.have_hdr = 0;
+		buf_reset(&e.body);
+		e.have_im = e.have_hdr = e.have_body = e.have_sent = 0;
 	}
+	buf_free(&e.body);
 }
 
 static void
@@ -479,10 +608,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	}
 	root = parse_list(&p, p.a + p.i, p.n - p.i, 0);
 	if (root == NULL) {
-		if (p.unsupported)
-			imap_tagged(s, "NO [CANNOT] This search key is not supported yet");
-		else
-			imap_bad(s, p.error ? p.error : "Invalid search");
+		imap_bad(s, p.error ? p.error : "Invalid search");
 		return;
 	}
 	resolve(root, &s->mbox);

@@ -202,6 +202,9 @@ void imap_append_free(struct imap_session *s);
 
 /* imap-search.c */
 void imap_cmd_search(struct imap_session *s, const struct imap_command *c);
+/* imap-search-fold.c: imap_search_fold - append s[0..n) to out with its
+ * letters in lower case (UTF-8; invalid bytes kept), for SEARCH. */
+void imap_search_fold(const char *s, size_t n, struct buf *out);
 
 /* imap-store.c */
 void imap_cmd_store(struct imap_session *s, const struct imap_command *c);
