@@ -4,7 +4,9 @@
  * BODYSTRUCTURE, BODY[section]<partial> and BODY.PEEK for every section
  * form (parts, HEADER, HEADER.FIELDS[.NOT], TEXT, MIME of parts and of
  * embedded messages), BINARY[part]<partial>, BINARY.PEEK and BINARY.SIZE,
- * RFC822, RFC822.HEADER, RFC822.TEXT, and the macros ALL FAST FULL.
+ * RFC822, RFC822.HEADER, RFC822.TEXT, and the macros ALL FAST FULL;
+ * the RFC 7162 modifier (CHANGEDSINCE m) keeps the messages whose MODSEQ
+ * is above m and adds MODSEQ to the items.
  *
  * The MIME work is imap-msg's and mime's: a message's ENVELOPE,
  * BODYSTRUCTURE, BODY and its part tree come from the index's cache,
@@ -272,6 +274,15 @@ parse_item(const char *a, struct fetch_ctx *f)
 	return -1;
 }
 
+static int
+has_item(const struct fetch_ctx *f, enum fetch_att att)
+{
+	for (size_t i = 0; i < f->nitems; i++)
+		if (f->items[i].att == att)
+			return 1;
+	return 0;
+}
+
 /* parse_items - the atom or list of the FETCH command; -1 bad. */
 static int
 parse_items(const struct imap_arg *a, struct fetch_ctx *f)
@@ -286,10 +297,7 @@ parse_items(const struct imap_arg *a, struct fetch_ctx *f)
 			return -1;
 	}
 	if (f->uid_cmd) {
-		int has_uid = 0;
-		for (size_t i = 0; i < f->nitems; i++)
-			has_uid |= f->items[i].att == FA_UID;
-		if (!has_uid) {
+		if (!has_item(f, FA_UID)) {
 			/* UID FETCH answers always carry the UID (RFC 3501 §6.4.8) */
 			add_item(f, FA_UID);
 			memmove(f->items + 1, f->items, (f->nitems - 1) * sizeof(*f->items));
@@ -627,11 +635,11 @@ message_start(struct imap_session *s, struct fetch_ctx *f, struct buf *out)
 	if (f->set_seen && !s->mbox.readonly && !(m->flags & IDX_SEEN) &&
 	    index_set_flags(s->mbox.ix, m->uid, (m->flags | IDX_SEEN) & IDX_STORED_FLAGS) == 0) {
 		m->flags |= IDX_SEEN;
-		int listed = 0;
-		for (size_t i = 0; i < f->nitems; i++)
-			listed |= f->items[i].att == FA_FLAGS;
-		if (!listed)
+		f->im.modseq = index_highestmodseq(s->mbox.ix);
+		if (!has_item(f, FA_FLAGS))
 			add_item(f, FA_FLAGS);	/* the change is reported (RFC 3501 §6.4.5) */
+		if (s->condstore && !has_item(f, FA_MODSEQ))
+			add_item(f, FA_MODSEQ);	/* with its MODSEQ (RFC 7162 §3.2) */
 	}
 	buf_printf(out, "* %zu FETCH (", (size_t)f->idx[f->cur] + 1);
 	f->started = 1;
@@ -706,21 +714,54 @@ fetch_go(struct imap_session *s)
 	session_send_stream(&s->base, produce, stream_end);
 }
 
+/* changed_since - keep the messages whose MODSEQ is above since. */
+static int
+changed_since(struct imap_session *s, struct fetch_ctx *f, uint64_t since)
+{
+	struct index_msg *rows;
+	size_t nrows, w = 0, r = 0;
+
+	if (index_changed_since(s->mbox.ix, since, &rows, &nrows) < 0)
+		return -1;
+	for (size_t i = 0; i < f->n; i++) {
+		uint32_t uid = s->mbox.msgs[f->idx[i]].uid;
+		while (r < nrows && rows[r].uid < uid)
+			r++;
+		if (r < nrows && rows[r].uid == uid)
+			f->idx[w++] = f->idx[i];
+	}
+	f->n = w;
+	index_msgs_free(rows, nrows);
+	return 0;
+}
+
 void
 imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 {
 	struct fetch_ctx *f = xcalloc(1, sizeof(*f));
+	uint64_t since;
 
 	f->uid_cmd = strncmp(c->name, "UID ", 4) == 0;
 	if (imap_msgset(s, &c->args[0], f->uid_cmd, &f->idx, &f->n) < 0) {
 		fetch_free(f);
 		return;
 	}
-	if (parse_items(&c->args[1], f) < 0) {
-		imap_bad(s, "Invalid FETCH item");
+	if (parse_items(&c->args[1], f) < 0 ||
+	    (c->nargs == 3 && imap_modifier_num(&c->args[2], "CHANGEDSINCE", &since) < 0)) {
+		imap_bad(s, c->nargs == 3 ? "FETCH takes (CHANGEDSINCE modseq) as its modifier" : "Invalid FETCH item");
 		fetch_free(f);
 		return;
 	}
+	if (c->nargs == 3) {
+		if (!has_item(f, FA_MODSEQ))
+			add_item(f, FA_MODSEQ);
+		if (changed_since(s, f, since) < 0) {
+			imap_tagged(s, "NO [SERVERBUG] Cannot read the mailbox index");
+			fetch_free(f);
+			return;
+		}
+	}
+	s->condstore |= has_item(f, FA_MODSEQ);
 	s->fetch = f;
 	if ((f->need_cache || f->need_tree) && f->n > 0) {
 		uint32_t *uids = xmalloc(f->n * sizeof(*uids));

@@ -7,6 +7,9 @@
  * and SUBJECT/FROM/TO/CC/BCC (the field unfolded with its encoded words
  * decoded), BODY (the decoded text of the text parts: transfer encoding
  * undone, converted to UTF-8) and TEXT (the decoded header and the body),
+ * MODSEQ (RFC 7162: the answer then ends with the highest MODSEQ of the
+ * messages found; the optional entry name and type are accepted and, as
+ * every flag shares one MODSEQ here, ignored),
  * NOT, OR and parenthesised lists, after an optional CHARSET UTF-8 or
  * US-ASCII (others: NO [BADCHARSET]).  Strings match as substrings,
  * ignoring case (ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
@@ -38,7 +41,7 @@
 
 enum skey_type {
 	K_ALL, K_FLAGS, K_KEYWORD, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE,
-	K_SENTON, K_SENTSINCE, K_HEADER, K_BODY, K_TEXT, K_SEQ, K_UID, K_NOT, K_OR, K_AND,
+	K_SENTON, K_SENTSINCE, K_HEADER, K_BODY, K_TEXT, K_MODSEQ, K_SEQ, K_UID, K_NOT, K_OR, K_AND,
 };
 
 struct skey {
@@ -56,6 +59,7 @@ struct search_job {
 	struct imap_job j;
 	struct skey *root;
 	int uid;
+	int modseq;		/* a MODSEQ key: report the highest found */
 	struct buf result;
 	int failed;
 };
@@ -265,6 +269,23 @@ parse_word(struct sparse *p, const char *w, int depth)
 			}
 			skey_add(k, kid);
 		}
+		return k;
+	}
+	if (strcasecmp(w, "MODSEQ") == 0) {
+		unsigned long long n;
+		int used = 0;
+		if ((v = next_arg(p)) != NULL && (v->type == IMAP_ARG_QUOTED || v->type == IMAP_ARG_LITERAL)) {
+			const struct imap_arg *type = next_arg(p);	/* entry-name entry-type-req */
+			if (type == NULL || !(imap_arg_atom(type, "priv") || imap_arg_atom(type, "shared") ||
+			    imap_arg_atom(type, "all")))
+				return p->error = "MODSEQ takes an entry name, priv/shared/all and a number", NULL;
+			v = next_arg(p);
+		}
+		if (v == NULL || v->type != IMAP_ARG_ATOM || v->str[0] < '0' || v->str[0] > '9' ||
+		    sscanf(v->str, "%llu%n", &n, &used) != 1 || v->str[used] != '\0')
+			return p->error = "MODSEQ takes a number", NULL;
+		k = skey_new(K_MODSEQ);
+		k->num = n;
 		return k;
 	}
 	if (strcasecmp(w, "UID") == 0) {
@@ -524,6 +545,8 @@ eval(struct seval *e, const struct skey *k)
 			return 1;
 		need_body(e);
 		return contains(&e->body, &k->value);
+	case K_MODSEQ:
+		return need_im(e)->modseq >= k->num;
 	case K_SEQ:
 		return imap_seqset_has(&k->set, (uint32_t)e->i + 1);
 	case K_UID:
@@ -538,6 +561,17 @@ eval(struct seval *e, const struct skey *k)
 				return 0;
 		return 1;
 	}
+	return 0;
+}
+
+static int
+has_key(const struct skey *k, enum skey_type type)
+{
+	if (k->type == type)
+		return 1;
+	for (size_t i = 0; i < k->nkids; i++)
+		if (has_key(k->kids[i], type))
+			return 1;
 	return 0;
 }
 
@@ -559,10 +593,14 @@ search_work(struct imap_job *j)
 	struct search_job *sj = (struct search_job *)j;
 	struct imap_mailbox *mb = &j->s->mbox;
 	struct seval e = { .mb = mb };
+	uint64_t highest = 0;
 
 	for (e.i = 0; e.i < mb->n; e.i++) {
-		if (eval(&e, sj->root))
+		if (eval(&e, sj->root)) {
 			buf_printf(&sj->result, " %u", sj->uid ? mb->msgs[e.i].uid : (uint32_t)e.i + 1);
+			if (sj->modseq && need_im(&e)->modseq > highest)
+				highest = e.im.modseq;
+		}
 		index_msg_clear(&e.im);
 		free(e.hdr);
 		e.hdr = NULL;
@@ -570,6 +608,8 @@ search_work(struct imap_job *j)
 		e.have_im = e.have_hdr = e.have_body = e.have_sent = 0;
 	}
 	buf_free(&e.body);
+	if (highest)
+		buf_printf(&sj->result, " (MODSEQ %llu)", (unsigned long long)highest);
 }
 
 static void
@@ -614,6 +654,8 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	resolve(root, &s->mbox);
 	sj = xcalloc(1, sizeof(*sj));
 	sj->root = root;
+	sj->modseq = has_key(root, K_MODSEQ);
+	s->condstore |= sj->modseq;
 	sj->uid = strncmp(c->name, "UID ", 4) == 0;
 	sj->j.work = search_work;
 	sj->j.done = search_done;

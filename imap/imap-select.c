@@ -170,13 +170,22 @@ select_free(struct imap_job *j)
 void
 imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 {
-	const char *name = imap_folder_arg(s, &c->args[0]);
+	const char *name;
 	struct select_job *sj;
 
+	if (c->nargs == 2) {
+		/* select-params (RFC 4466): the only one known is CONDSTORE */
+		const struct imap_arg *p = &c->args[1];
+		if (p->type != IMAP_ARG_LIST || p->n != 1 || !imap_arg_atom(&p->list[0], "CONDSTORE")) {
+			imap_bad(s, "Unknown SELECT parameter");
+			return;
+		}
+		s->condstore = 1;
+	}
 	/* a SELECT, even a failing one, leaves the mailbox selected before
 	 * (RFC 3501 §6.3.1), without expunging it */
 	imap_mailbox_close(s);
-	if (name == NULL)
+	if ((name = imap_folder_arg(s, &c->args[0])) == NULL)
 		return;
 	sj = xcalloc(1, sizeof(*sj));
 	sj->dir = index_folder_dir(s->root, name);

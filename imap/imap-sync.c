@@ -99,6 +99,8 @@ apply_changed(struct imap_session *s, const struct index_msg *rows, size_t n, co
 			struct buf b = BUF_INIT;
 			buf_printf(&b, "* %zu FETCH (FLAGS ", k + 1);
 			imap_flags_out(s, &b, m);
+			if (s->condstore)
+				buf_printf(&b, " MODSEQ (%llu)", (unsigned long long)rows[i].modseq);
 			buf_addc(&b, ')');
 			imap_reply(s, "%s", b.data);
 			buf_free(&b);

@@ -1,6 +1,7 @@
 /*
  * imap - the IMAP server process (RFC 3501 IMAP4rev1; RFC 2595 STARTTLS,
  * RFC 4959 SASL-IR, RFC 7888 LITERAL+, RFC 2971 ID, RFC 5161 ENABLE,
+ * RFC 7162 CONDSTORE,
  * RFC 2342 NAMESPACE) over the Maildir++ folders and their indexes
  * (index.h).
  *
@@ -112,6 +113,7 @@ struct imap_session {
 	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
 	struct imap_append *append;	/* an APPEND message being received */
 	enum imap_state idle_from;	/* the state IDLE returns to */
+	int condstore;			/* RFC 7162 CONDSTORE enabled: MODSEQ in every FETCH of flags */
 	unsigned long ncommands;
 };
 
@@ -221,6 +223,9 @@ int imap_folder_uids(const char *dir, char (*bases)[INDEX_UNIQUE_MAX], size_t n,
  * set when the table grew (the client must be told the new FLAGS). */
 int imap_parse_flags(struct imap_session *s, const struct imap_arg *a, size_t n, int create, uint32_t *flags_r,
     uint32_t *kw_r, int *grew_r);
+/* imap_modifier_num - a "(NAME n)" command modifier (RFC 7162
+ * UNCHANGEDSINCE, CHANGEDSINCE): 0 with *n_r, or -1. */
+int imap_modifier_num(const struct imap_arg *a, const char *name, uint64_t *n_r);
 /* imap_tell_flags - untagged FLAGS and PERMANENTFLAGS (the list grew). */
 void imap_tell_flags(struct imap_session *s);
 /* imap_keywords_load - read the user's keyword table again. */

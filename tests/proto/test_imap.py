@@ -197,7 +197,8 @@ def test_id_enable_namespace_noop_logout(shared_imap):
         _, r = c.cmd("ENABLE CONDSTORE")
         assert " BAD " in r, r          # not logged in yet
         c.login(user, "Pop3-pw-7#")
-        assert c.ok("ENABLE CONDSTORE") == ["* ENABLED"]
+        assert c.ok("ENABLE CONDSTORE") == ["* ENABLED CONDSTORE"]
+        assert c.ok("ENABLE X-NOTHING") == ["* ENABLED"]
         assert c.ok("NAMESPACE") == ['* NAMESPACE (("" "/")) NIL NIL']
         c.ok("NOOP")
         c.send_line("z LOGOUT")
