@@ -191,6 +191,7 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	size_t n;
 	int grew = 0, r, conditional = 0;
 	size_t o = 0;		/* 1 when a modifier comes before the item */
+	size_t nargs = c->nargs;
 	uint64_t unchangedsince = 0;
 	struct buf modified = BUF_INIT;
 
@@ -201,6 +202,12 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 		}
 		conditional = s->condstore = 1;
 		o = 1;
+	} else if (nargs == 4 && c->args[2].type == IMAP_ARG_LIST &&
+	    imap_modifier_num(&c->args[3], "UNCHANGEDSINCE", &unchangedsince) == 0) {
+		/* imapflow (Node; many phone and web apps) puts the modifier
+		 * after the flag list: unambiguous there, so taken */
+		conditional = s->condstore = 1;
+		nargs = 3;
 	}
 	if (c->args[1 + o].type != IMAP_ARG_ATOM || store_mode(c->args[1 + o].str, &mode, &silent) < 0) {
 		imap_bad(s, "STORE takes a set, FLAGS, +FLAGS or -FLAGS (.SILENT) and flags");
@@ -212,7 +219,7 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	}
 	if (imap_msgset(s, &c->args[0], uid, &idx, &n) < 0)
 		return;
-	r = imap_parse_flags(s, c->args + 2 + o, c->nargs - 2 - o, mode != STORE_REMOVE, &flags, &kw, &grew);
+	r = imap_parse_flags(s, c->args + 2 + o, nargs - 2 - o, mode != STORE_REMOVE, &flags, &kw, &grew);
 	if (grew)
 		imap_tell_flags(s);
 	if (r < 0) {

@@ -55,6 +55,9 @@ def test_condstore(shared_imap):
         untagged, _ = c.cmd("STORE 3 (UNCHANGEDSINCE %d) FLAGS.SILENT (\\Answered)" % m1)
         assert re.fullmatch(r"\* 3 FETCH \(MODSEQ \(\d+\)\)", untagged[0]), untagged
         m3 = modseq(untagged[0])
+        # the modifier after the flag list, as imapflow sends it
+        _, tagged = c.cmd("STORE 3 +FLAGS (\\Seen) (UNCHANGEDSINCE %d)" % m1)
+        assert re.match(r"t\d+ OK \[MODIFIED 3\]", tagged), tagged
         # SEARCH MODSEQ, with and without an entry name
         assert c.ok("SEARCH MODSEQ %d" % m2) == ["* SEARCH 1 2 3 (MODSEQ %d)" % m3]
         assert c.ok('SEARCH MODSEQ "/flags/\\\\seen" all %d' % m1) == ["* SEARCH 1 3 (MODSEQ %d)" % m3]
