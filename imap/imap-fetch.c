@@ -308,6 +308,19 @@ parse_items(const struct imap_arg *a, struct fetch_ctx *f)
 	return 0;
 }
 
+int
+imap_fetch_items_valid(const struct imap_arg *a, int uid_cmd)
+{
+	struct fetch_ctx f = { .uid_cmd = uid_cmd };
+	int r = parse_items(a, &f);
+
+	for (size_t i = 0; r == 0 && i < f.nitems; i++)
+		if (f.items[i].att >= FA_BODY && f.items[i].label == NULL)
+			r = -2;	/* a section item must have its answer's name */
+	items_free(&f);
+	return r;
+}
+
 /* ---- one message ---- */
 
 void

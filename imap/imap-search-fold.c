@@ -34,8 +34,9 @@ fold_cp(uint32_t c)
 	return c;
 }
 
-/* utf8_next - the code point at s[*i] (a lone byte when not valid UTF-8:
- * *len_r 1, returned as UINT32_MAX). */
+/* utf8_next - the code point at s[i] (a lone byte when not valid UTF-8:
+ * *len_r 1, returned as UINT32_MAX; overlong forms and surrogates are not
+ * valid, so what is folded encodes back to as many bytes). */
 static uint32_t
 utf8_next(const unsigned char *s, size_t n, size_t i, size_t *len_r)
 {
@@ -53,6 +54,8 @@ utf8_next(const unsigned char *s, size_t n, size_t i, size_t *len_r)
 			return UINT32_MAX;
 		c = c << 6 | (s[i + k] & 0x3f);
 	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff))
+		return UINT32_MAX;
 	*len_r = len;
 	return c;
 }

@@ -176,6 +176,9 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 
 /* imap-fetch.c */
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
+/* imap_fetch_items_valid - parse FETCH's item argument alone (for the
+ * fuzz target): 0, or -1 where FETCH answers BAD. */
+int imap_fetch_items_valid(const struct imap_arg *a, int uid_cmd);
 /* imap-fetch-cache.c: imap_fetch_cache - fill the index's cache for the
  * messages uids[0..n) (ascending, n > 0; taken over) in a worker, then
  * call then(s) in the loop. */
