@@ -37,7 +37,7 @@ imap_capability(struct imap_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE NAMESPACE");
 	if (s->state != IMAP_S_NOT_AUTH) {
-		buf_adds(out, " UNSELECT UIDPLUS CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE CONDSTORE");
+		buf_adds(out, " UNSELECT UIDPLUS CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE CONDSTORE QRESYNC");
 		return;
 	}
 	if (!s->base.tls && s->d->svc.tls && s->base.peer.svc == SVC_IMAP)
@@ -122,7 +122,7 @@ do_id(struct imap_session *s, const struct imap_command *c)
 static void
 do_enable(struct imap_session *s, const struct imap_command *c)
 {
-	int condstore = 0;
+	int condstore = 0, qresync = 0;
 
 	for (size_t i = 0; i < c->nargs; i++) {
 		if (c->args[i].type != IMAP_ARG_ATOM) {
@@ -130,14 +130,18 @@ do_enable(struct imap_session *s, const struct imap_command *c)
 			return;
 		}
 		condstore |= strcasecmp(c->args[i].str, "CONDSTORE") == 0;
+		qresync |= strcasecmp(c->args[i].str, "QRESYNC") == 0;
 	}
-	/* the only extension ENABLE can turn on here; ENABLED lists what
-	 * this command turned on (RFC 5161 §3.1), unknown names are ignored */
+	/* the extensions ENABLE can turn on here (QRESYNC implies
+	 * CONDSTORE, RFC 7162 §3.2.3); ENABLED lists what this command
+	 * turned on (RFC 5161 §3.1), unknown names are ignored */
 	condstore &= !s->condstore;
-	imap_reply(s, "* ENABLED%s", condstore ? " CONDSTORE" : "");
-	if (condstore && s->state == IMAP_S_SELECTED)
+	qresync &= !s->qresync;
+	imap_reply(s, "* ENABLED%s%s", condstore ? " CONDSTORE" : "", qresync ? " QRESYNC" : "");
+	if ((condstore || qresync) && !s->condstore && s->state == IMAP_S_SELECTED)
 		imap_reply(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)s->mbox.highestmodseq);
-	s->condstore |= condstore;
+	s->condstore |= condstore | qresync;
+	s->qresync |= qresync;
 	imap_tagged(s, "OK ENABLE completed");
 }
 

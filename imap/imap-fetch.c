@@ -6,7 +6,9 @@
  * embedded messages), BINARY[part]<partial>, BINARY.PEEK and BINARY.SIZE,
  * RFC822, RFC822.HEADER, RFC822.TEXT, and the macros ALL FAST FULL;
  * the RFC 7162 modifier (CHANGEDSINCE m) keeps the messages whose MODSEQ
- * is above m and adds MODSEQ to the items.
+ * is above m and adds MODSEQ to the items; with VANISHED (UID FETCH,
+ * QRESYNC on) the UIDs of the set expunged since m come first, as
+ * VANISHED (EARLIER).
  *
  * The MIME work is imap-msg's and mime's: a message's ENVELOPE,
  * BODYSTRUCTURE, BODY and its part tree come from the index's cache,
@@ -748,11 +750,66 @@ changed_since(struct imap_session *s, struct fetch_ctx *f, uint64_t since)
 	return 0;
 }
 
+/* parse_modifiers - "(CHANGEDSINCE m [VANISHED])" in any order; 0, or
+ * -1 with the BAD text. */
+static int
+parse_modifiers(struct imap_session *s, const struct imap_arg *a, int uid_cmd, uint64_t *since_r,
+    int *vanished_r, const char **err_r)
+{
+	int changedsince = 0;
+
+	*err_r = "FETCH takes (CHANGEDSINCE modseq [VANISHED]) as its modifier";
+	if (a->type != IMAP_ARG_LIST || a->n == 0)
+		return -1;
+	for (size_t i = 0; i < a->n; i++) {
+		if (imap_arg_atom(&a->list[i], "VANISHED") && !*vanished_r) {
+			*vanished_r = 1;
+			continue;
+		}
+		struct imap_arg pair = { .type = IMAP_ARG_LIST, .list = &a->list[i], .n = 2 };
+		if (changedsince || i + 1 == a->n || imap_modifier_num(&pair, "CHANGEDSINCE", since_r) < 0)
+			return -1;
+		changedsince = 1;
+		i++;
+	}
+	if (!changedsince)
+		return -1;
+	if (*vanished_r && (!uid_cmd || !s->qresync)) {
+		*err_r = "VANISHED needs UID FETCH and QRESYNC enabled";
+		return -1;
+	}
+	return 0;
+}
+
+/* vanished_earlier - the UIDs of the command's set expunged since since. */
+static void
+vanished_earlier(struct imap_session *s, const struct imap_arg *set, uint64_t since)
+{
+	struct imap_seqset uids;
+	const char *err;
+	uint32_t *gone;
+	size_t ngone, w = 0;
+
+	if (set->type != IMAP_ARG_ATOM || imap_parse_seqset(set->str, &uids, &err) < 0)
+		return;		/* imap_msgset() has taken it already */
+	imap_seqset_resolve(&uids, s->mbox.uidnext > 1 ? s->mbox.uidnext - 1 : 1);
+	if (index_expunged_since(s->mbox.ix, since, &gone, &ngone) == 0) {
+		for (size_t i = 0; i < ngone; i++)
+			if (imap_seqset_has(&uids, gone[i]))
+				gone[w++] = gone[i];
+		imap_vanished(s, gone, w, 1);
+		free(gone);
+	}
+	imap_seqset_free(&uids);
+}
+
 void
 imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 {
 	struct fetch_ctx *f = xcalloc(1, sizeof(*f));
 	uint64_t since;
+	int vanished = 0;
+	const char *err = "Invalid FETCH item";
 
 	f->uid_cmd = strncmp(c->name, "UID ", 4) == 0;
 	if (imap_msgset(s, &c->args[0], f->uid_cmd, &f->idx, &f->n) < 0) {
@@ -760,11 +817,13 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 		return;
 	}
 	if (parse_items(&c->args[1], f) < 0 ||
-	    (c->nargs == 3 && imap_modifier_num(&c->args[2], "CHANGEDSINCE", &since) < 0)) {
-		imap_bad(s, c->nargs == 3 ? "FETCH takes (CHANGEDSINCE modseq) as its modifier" : "Invalid FETCH item");
+	    (c->nargs == 3 && parse_modifiers(s, &c->args[2], f->uid_cmd, &since, &vanished, &err) < 0)) {
+		imap_bad(s, err);
 		fetch_free(f);
 		return;
 	}
+	if (vanished)
+		vanished_earlier(s, &c->args[0], since);
 	if (c->nargs == 3) {
 		if (!has_item(f, FA_MODSEQ))
 			add_item(f, FA_MODSEQ);

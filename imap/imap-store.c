@@ -282,11 +282,14 @@ expunge(struct imap_session *s, const uint32_t *idx, size_t n)
 	for (size_t i = 0; i < n; i++)
 		uids[i] = mb->msgs[idx[i]].uid;
 	r = index_expunge(mb->ix, uids, n);
+	if (r == 0 && s->qresync)
+		imap_vanished(s, uids, n, 0);
 	free(uids);
 	if (r < 0)
 		return -1;
 	for (size_t i = n; i-- > 0;) {
-		imap_reply(s, "* %u EXPUNGE", idx[i] + 1);
+		if (!s->qresync)
+			imap_reply(s, "* %u EXPUNGE", idx[i] + 1);
 		memmove(&mb->msgs[idx[i]], &mb->msgs[idx[i] + 1], (mb->n - idx[i] - 1) * sizeof(*mb->msgs));
 		mb->n--;
 	}

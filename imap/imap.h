@@ -1,7 +1,7 @@
 /*
  * imap - the IMAP server process (RFC 3501 IMAP4rev1; RFC 2595 STARTTLS,
  * RFC 4959 SASL-IR, RFC 7888 LITERAL+, RFC 2971 ID, RFC 5161 ENABLE,
- * RFC 7162 CONDSTORE,
+ * RFC 7162 CONDSTORE and QRESYNC,
  * RFC 2342 NAMESPACE) over the Maildir++ folders and their indexes
  * (index.h).
  *
@@ -114,6 +114,7 @@ struct imap_session {
 	struct imap_append *append;	/* an APPEND message being received */
 	enum imap_state idle_from;	/* the state IDLE returns to */
 	int condstore;			/* RFC 7162 CONDSTORE enabled: MODSEQ in every FETCH of flags */
+	int qresync;			/* RFC 7162 QRESYNC enabled: VANISHED, not EXPUNGE */
 	unsigned long ncommands;
 };
 
@@ -191,6 +192,15 @@ void imap_flags_out(struct imap_session *s, struct buf *out, const struct imap_m
  * the session last looked (EXPUNGE only if allow_expunge). */
 void imap_mailbox_sync(struct imap_session *s, int allow_expunge);
 void imap_idle_init(struct imapd *d);
+/* imap_uidset_out - uids (ascending) as a compact set "1:3,7". */
+void imap_uidset_out(struct buf *out, const uint32_t *uids, size_t n);
+/* imap_vanished - "* VANISHED [(EARLIER) ]set" for uids (ascending; none: nothing). */
+void imap_vanished(struct imap_session *s, const uint32_t *uids, size_t n, int earlier);
+/* imap_changed_out - "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for each
+ * message of rows (by UID) that is in the session's list and, when known
+ * is not NULL, in known (a resolved UID set): a QRESYNC resync. */
+void imap_changed_out(struct imap_session *s, const struct index_msg *rows, size_t n,
+    const struct imap_seqset *known);
 void imap_cmd_idle(struct imap_session *s, const struct imap_command *c);
 /* imap_idle_line - the line that ends IDLE ("DONE"). */
 void imap_idle_line(struct imap_session *s, const char *line);
