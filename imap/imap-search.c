@@ -15,6 +15,9 @@
  * ignoring case (ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
  * letters: imap-search-fold.c).
  *
+ * ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) answers one
+ * "* ESEARCH (TAG ...)" line; RETURN () means ALL.
+ *
  * The keys are parsed into a tree in the loop, then evaluated in a worker
  * (a header key reads every message's header, BODY every text part); the
  * session is paused meanwhile, so the worker may read s->mbox.  A body
@@ -60,7 +63,10 @@ struct search_job {
 	struct skey *root;
 	int uid;
 	int modseq;		/* a MODSEQ key: report the highest found */
-	struct buf result;
+	uint32_t *found;	/* sequence numbers or UIDs, ascending */
+	size_t nfound;
+	uint64_t highest;	/* the highest MODSEQ found (a MODSEQ key) */
+	unsigned ret;		/* RET_* of RETURN (...); 0: a plain SEARCH */
 	int failed;
 };
 
@@ -115,6 +121,8 @@ static const struct {
 	{ "RECENT", IDX_RECENT, IDX_RECENT }, { "OLD", IDX_RECENT, 0 },
 	{ "NEW", IDX_RECENT | IDX_SEEN, IDX_RECENT },
 };
+
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_ESEARCH = 16 };
 
 static const char *const header_keys[] = { "SUBJECT", "FROM", "TO", "CC", "BCC" };
 
@@ -575,6 +583,30 @@ has_key(const struct skey *k, enum skey_type type)
 	return 0;
 }
 
+/* parse_return - RFC 4731 search-return-opts: "()" means ALL. */
+static int
+parse_return(const struct imap_arg *a, unsigned *ret_r)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} opts[] = { { "MIN", RET_MIN }, { "MAX", RET_MAX }, { "ALL", RET_ALL }, { "COUNT", RET_COUNT } };
+
+	if (a->type != IMAP_ARG_LIST)
+		return -1;
+	*ret_r = RET_ESEARCH | (a->n == 0 ? RET_ALL : 0);
+	for (size_t i = 0; i < a->n; i++) {
+		size_t k;
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (imap_arg_atom(&a->list[i], opts[k].name))
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return -1;
+		*ret_r |= opts[k].bit;
+	}
+	return 0;
+}
+
 /* resolve - '*' in the sets of the tree, for this mailbox. */
 static void
 resolve(struct skey *k, const struct imap_mailbox *mb)
@@ -593,13 +625,13 @@ search_work(struct imap_job *j)
 	struct search_job *sj = (struct search_job *)j;
 	struct imap_mailbox *mb = &j->s->mbox;
 	struct seval e = { .mb = mb };
-	uint64_t highest = 0;
 
+	sj->found = xcalloc(mb->n ? mb->n : 1, sizeof(*sj->found));
 	for (e.i = 0; e.i < mb->n; e.i++) {
 		if (eval(&e, sj->root)) {
-			buf_printf(&sj->result, " %u", sj->uid ? mb->msgs[e.i].uid : (uint32_t)e.i + 1);
-			if (sj->modseq && need_im(&e)->modseq > highest)
-				highest = e.im.modseq;
+			sj->found[sj->nfound++] = sj->uid ? mb->msgs[e.i].uid : (uint32_t)e.i + 1;
+			if (sj->modseq && need_im(&e)->modseq > sj->highest)
+				sj->highest = e.im.modseq;
 		}
 		index_msg_clear(&e.im);
 		free(e.hdr);
@@ -608,8 +640,33 @@ search_work(struct imap_job *j)
 		e.have_im = e.have_hdr = e.have_body = e.have_sent = 0;
 	}
 	buf_free(&e.body);
-	if (highest)
-		buf_printf(&sj->result, " (MODSEQ %llu)", (unsigned long long)highest);
+}
+
+/* esearch - "* ESEARCH (TAG "t") [UID] MIN a MAX b COUNT n ALL set [MODSEQ m]". */
+static void
+esearch(struct imap_session *s, struct search_job *sj)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "* ESEARCH (TAG ");
+	imap_quote(&b, s->tag);
+	buf_addc(&b, ')');
+	if (sj->uid)
+		buf_adds(&b, " UID");
+	if ((sj->ret & RET_MIN) && sj->nfound)
+		buf_printf(&b, " MIN %u", sj->found[0]);
+	if ((sj->ret & RET_MAX) && sj->nfound)
+		buf_printf(&b, " MAX %u", sj->found[sj->nfound - 1]);
+	if (sj->ret & RET_COUNT)
+		buf_printf(&b, " COUNT %zu", sj->nfound);
+	if ((sj->ret & RET_ALL) && sj->nfound) {
+		buf_adds(&b, " ALL ");
+		imap_uidset_out(&b, sj->found, sj->nfound);
+	}
+	if (sj->highest)
+		buf_printf(&b, " MODSEQ %llu", (unsigned long long)sj->highest);
+	imap_reply(s, "%s", b.data);
+	buf_free(&b);
 }
 
 static void
@@ -617,7 +674,20 @@ search_done(struct imap_session *s, struct imap_job *j)
 {
 	struct search_job *sj = (struct search_job *)j;
 
-	imap_reply(s, "* SEARCH%s", sj->result.data ? sj->result.data : "");
+	struct buf b = BUF_INIT;
+
+	if (sj->ret) {
+		esearch(s, sj);
+		imap_tagged(s, "OK %sSEARCH completed", sj->uid ? "UID " : "");
+		return;
+	}
+	buf_adds(&b, "* SEARCH");
+	for (size_t i = 0; i < sj->nfound; i++)
+		buf_printf(&b, " %u", sj->found[i]);
+	if (sj->highest)
+		buf_printf(&b, " (MODSEQ %llu)", (unsigned long long)sj->highest);
+	imap_reply(s, "%s", b.data);
+	buf_free(&b);
 	imap_tagged(s, "OK %sSEARCH completed", sj->uid ? "UID " : "");
 }
 
@@ -627,7 +697,7 @@ search_free(struct imap_job *j)
 	struct search_job *sj = (struct search_job *)j;
 
 	skey_free(sj->root);
-	buf_free(&sj->result);
+	free(sj->found);
 	free(sj);
 }
 
@@ -637,14 +707,22 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	struct sparse p = { .a = c->args, .n = c->nargs, .s = s };
 	struct search_job *sj;
 	struct skey *root;
+	unsigned ret = 0;
 
-	if (p.n >= 2 && imap_arg_atom(&p.a[0], "CHARSET")) {
-		const char *cs = imap_arg_astring(&p.a[1]);
+	if (p.n >= 2 && imap_arg_atom(&p.a[0], "RETURN")) {
+		if (parse_return(&p.a[1], &ret) < 0) {
+			imap_bad(s, "RETURN takes a list of MIN MAX ALL COUNT");
+			return;
+		}
+		p.i = 2;
+	}
+	if (p.n >= p.i + 2 && imap_arg_atom(&p.a[p.i], "CHARSET")) {
+		const char *cs = imap_arg_astring(&p.a[p.i + 1]);
 		if (cs == NULL || (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0)) {
 			imap_tagged(s, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 			return;
 		}
-		p.i = 2;
+		p.i += 2;
 	}
 	root = parse_list(&p, p.a + p.i, p.n - p.i, 0);
 	if (root == NULL) {
@@ -655,6 +733,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	sj = xcalloc(1, sizeof(*sj));
 	sj->root = root;
 	sj->modseq = has_key(root, K_MODSEQ);
+	sj->ret = ret;
 	s->condstore |= sj->modseq;
 	sj->uid = strncmp(c->name, "UID ", 4) == 0;
 	sj->j.work = search_work;

@@ -5,6 +5,7 @@ words decoded), BODY and TEXT on the decoded text parts, UTF-8 search
 strings, NOT/OR/lists, CHARSET; bad keys BAD."""
 
 import os
+import re
 import time
 
 from obtest import new_user, place_message
@@ -150,3 +151,27 @@ def test_disconnect_during_search(shared_imap):
     time.sleep(0.5)
     with shared_imap.imap(user) as c:
         c.ok("NOOP")
+
+
+def test_esearch(shared_imap):
+    """ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT), RETURN ()
+    meaning ALL, UID SEARCH, no match, with MODSEQ; bad options BAD."""
+    user = new_user(shared_imap)
+    for s in ("alpha", "beta", "alpha2", "alpha3", "gamma", "alpha5"):
+        place_message(shared_imap, user, msg(s))
+    with shared_imap.imap(user) as c:
+        assert "ESEARCH" in c.ok("CAPABILITY")[0].split()
+        c.ok("SELECT INBOX")
+        out = c.ok("SEARCH RETURN (MIN MAX COUNT ALL) SUBJECT alpha")
+        assert len(out) == 1 and re.fullmatch(r'\* ESEARCH \(TAG "t\d+"\) MIN 1 MAX 6 COUNT 4 ALL 1,3:4,6', out[0]), out
+        out = c.ok("UID SEARCH RETURN () CHARSET UTF-8 SUBJECT alpha")
+        assert re.fullmatch(r'\* ESEARCH \(TAG "t\d+"\) UID ALL 1,3:4,6', out[0]), out
+        out = c.ok("SEARCH RETURN (COUNT) SUBJECT nothing")
+        assert re.fullmatch(r'\* ESEARCH \(TAG "t\d+"\) COUNT 0', out[0]), out
+        out = c.ok("SEARCH RETURN (MIN) SUBJECT nothing")
+        assert re.fullmatch(r'\* ESEARCH \(TAG "t\d+"\)', out[0]), out
+        out = c.ok("SEARCH RETURN (MAX) MODSEQ 1")
+        assert re.fullmatch(r'\* ESEARCH \(TAG "t\d+"\) MAX 6 MODSEQ \d+', out[0]), out
+        for bad in ("SEARCH RETURN (FOO) ALL", "SEARCH RETURN ALL", "SEARCH RETURN (MIN)"):
+            _, r = c.cmd(bad)
+            assert " BAD " in r, (bad, r)
