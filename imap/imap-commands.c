@@ -37,7 +37,7 @@ imap_capability(struct imap_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE NAMESPACE");
 	if (s->state != IMAP_S_NOT_AUTH) {
-		buf_adds(out, " UNSELECT UIDPLUS CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE CONDSTORE QRESYNC ESEARCH");
+		buf_adds(out, " UNSELECT UIDPLUS CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE CONDSTORE QRESYNC ESEARCH BINARY");
 		return;
 	}
 	if (!s->base.tls && s->d->svc.tls && s->base.peer.svc == SVC_IMAP)

@@ -77,6 +77,7 @@ struct fetch_ctx {
 	enum fetch_stream stream;
 	struct mime_ranges rs;
 	struct mime_reader rd;
+	int keep_nul;			/* ST_RANGES of a BINARY item: NUL sent as is */
 	struct mime_decoder dec;
 	uint64_t dpos, dend;		/* ST_DECODE: file bytes left to decode */
 	struct buf dbuf;		/* ST_DECODE: decoded, not sent yet */
@@ -397,9 +398,12 @@ binary_cte(const struct fetch_ctx *f, const struct fetch_item *it, uint32_t p)
 	return cte;
 }
 
-/* body_start - announce a BODY section and set up its streaming. */
+/* body_start - announce a section and set up its streaming: a BODY
+ * section in a literal, NUL bytes sent as 0x80 (a literal may not hold
+ * NUL; a message APPENDed as literal8 may); binary (BINARY of a part
+ * without transfer encoding) as stored in a literal8. */
 static void
-body_start(struct fetch_ctx *f, const struct fetch_item *it, struct buf *out)
+body_start(struct fetch_ctx *f, const struct fetch_item *it, struct buf *out, int binary)
 {
 	mime_ranges_free(&f->rs);
 	memset(&f->rs, 0, sizeof(f->rs));
@@ -408,7 +412,8 @@ body_start(struct fetch_ctx *f, const struct fetch_item *it, struct buf *out)
 		return;
 	}
 	window(f, it, f->rs.vsize);
-	literal_label(it, out, f->left, 0);
+	literal_label(it, out, f->left, binary);
+	f->keep_nul = binary;
 	mime_reader_init(&f->rd, &f->t, &f->rs, f->skip);
 	f->stream = f->left > 0 ? ST_RANGES : ST_NONE;
 }
@@ -427,7 +432,7 @@ binary_start(struct fetch_ctx *f, const struct fetch_item *it, struct buf *out)
 	}
 	cte = binary_cte(f, it, p);
 	if (cte != MIME_CTE_QP && cte != MIME_CTE_BASE64) {
-		body_start(f, it, out);
+		body_start(f, it, out, 1);
 		return;
 	}
 	window(f, it, mime_part_decoded_size(&f->t, p));
@@ -496,8 +501,12 @@ stream_more(struct fetch_ctx *f, struct buf *out)
 		decode_more(f, out);
 		return;
 	}
+	size_t before = out->len;
 	size_t n = mime_reader_read(&f->rd, f->left < READ_CHUNK ? (size_t)f->left : READ_CHUNK, out);
 	f->left -= n;
+	if (!f->keep_nul && n > 0)
+		for (char *p = out->data + before; (p = memchr(p, '\0', (size_t)(out->data + out->len - p))) != NULL;)
+			*p++ = (char)0x80;
 	if (n == 0)
 		for (; f->left > 0; f->left--)
 			buf_addc(out, ' ');	/* cannot happen: the ranges' sizes are exact */
@@ -554,7 +563,7 @@ small_item(struct imap_session *s, struct fetch_ctx *f, const struct fetch_item 
 		buf_add(out, f->cache.body.data, f->cache.body.len);
 		break;
 	case FA_BODY:
-		body_start(f, it, out);
+		body_start(f, it, out, 0);
 		break;
 	case FA_BINARY:
 		binary_start(f, it, out);

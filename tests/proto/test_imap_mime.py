@@ -243,3 +243,30 @@ def test_structure_cached_in_the_index(shared_imap):
         db.commit()
         db.close()
         assert c.ok("FETCH 1 ENVELOPE") == ['* 1 FETCH (ENVELOPE (NIL "cached" NIL NIL NIL NIL NIL NIL NIL NIL))']
+
+
+def test_binary_append_literal8(shared_imap):
+    """RFC 3516 APPEND ~{n}: a message holding NUL bytes (a part without
+    transfer encoding); BINARY gives them back in a literal8, BODY as 0x80
+    (a literal may not hold NUL)."""
+    user = new_user(shared_imap)
+    part = b"a\x00b\x00\x01\xff\n"
+    m = (b"Subject: nul\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+         b"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+         + part + b"\r\n--x--\r\n")
+    with shared_imap.imap(user) as c:
+        assert "BINARY" in c.ok("CAPABILITY")[0].split()
+        tag = c.next_tag()
+        c.send(tag.encode() + b" APPEND INBOX ~{%d+}\r\n" % len(m) + m + b"\r\n")
+        _, r = c.tagged(tag)
+        assert " OK " in r, r
+        c.ok("SELECT INBOX")
+        out, r = fetch_raw(c, "FETCH 1 (BINARY.PEEK[1] BINARY.SIZE[1] BODY.PEEK[1])")
+        assert "OK" in r, r
+        assert b"BINARY[1] ~{%d}\r\n" % len(crlf(part)) in out[0]
+        assert literal(out[0], "BINARY[1]") == crlf(part)
+        assert b"BINARY.SIZE[1] %d" % len(crlf(part)) in out[0]
+        assert literal(out[0], "BODY[1]") == crlf(part).replace(b"\x00", b"\x80")
+        # literal8 anywhere else is not IMAP
+        _, r = c.cmd("SEARCH SUBJECT ~{3+}\r\nnul")
+        assert " BAD " in r, r
