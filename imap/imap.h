@@ -1,16 +1,19 @@
 /*
  * imap - the IMAP server process (RFC 3501 IMAP4rev1; RFC 2595 STARTTLS,
  * RFC 4959 SASL-IR, RFC 7888 LITERAL+, RFC 2971 ID, RFC 5161 ENABLE,
- * RFC 7162 CONDSTORE and QRESYNC,
- * RFC 2342 NAMESPACE) over the Maildir++ folders and their indexes
- * (index.h).
+ * RFC 2342 NAMESPACE, RFC 7162 CONDSTORE and QRESYNC, RFC 3516 BINARY,
+ * RFC 4731 ESEARCH, RFC 4315 UIDPLUS, RFC 6851 MOVE, RFC 2177 IDLE) over
+ * the Maildir++ folders and their indexes (index.h).
  *
  * Files: imapd.c (the service: svc_run with a worker pool), imap-session.c
  * (the session base's hooks, and the assembly of a command from its lines
  * and literals), imap-commands.c (the command table and the commands of
  * every state), imap-auth.c (LOGIN, AUTHENTICATE, the per user and
  * address limit), imap-parse.c (pure parsing: arguments, literals,
- * sequence sets).
+ * sequence sets), imap-fetch.c (FETCH) with imap-fetch-cache.c (the
+ * index's MIME cache) and imap-msg.c (ENVELOPE, BODYSTRUCTURE, sections),
+ * imap-search.c with imap-search-fold.c, imap-select.c, imap-store.c,
+ * imap-sync.c (changes, IDLE, VANISHED), imap-folders.c, imap-append.c.
  *
  * One imapd process serves every session in one event loop; blocking work
  * (making the standard folders at login) goes to its worker threads.
