@@ -664,6 +664,8 @@ message_start(struct imap_session *s, struct fetch_ctx *f, struct buf *out)
 			add_item(f, FA_FLAGS);	/* the change is reported (RFC 3501 §6.4.5) */
 		if (s->condstore && !has_item(f, FA_MODSEQ))
 			add_item(f, FA_MODSEQ);	/* with its MODSEQ (RFC 7162 §3.2) */
+		if (s->qresync && !has_item(f, FA_UID))
+			add_item(f, FA_UID);	/* and its UID (§3.2.4) */
 	}
 	buf_printf(out, "* %zu FETCH (", (size_t)f->idx[f->cur] + 1);
 	f->started = 1;

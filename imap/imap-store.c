@@ -168,8 +168,8 @@ store_answer(struct imap_session *s, uint32_t i, int uid, int silent, uint64_t m
 	struct buf b = BUF_INIT;
 
 	buf_printf(&b, "* %u FETCH (", i + 1);
-	if (uid)
-		buf_printf(&b, "UID %u ", m->uid);
+	if (uid || s->qresync)
+		buf_printf(&b, "UID %u ", m->uid);	/* QRESYNC: RFC 7162 §3.2.4 */
 	if (!silent) {
 		buf_adds(&b, "FLAGS ");
 		imap_flags_out(s, &b, m);

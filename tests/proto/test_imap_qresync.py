@@ -58,7 +58,8 @@ def test_qresync(shared_imap):
         assert out[0] == "* VANISHED (EARLIER) 4" and len(out) == 2, out
         assert re.fullmatch(r"\* 2 FETCH \(UID 2 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)", out[1]), out
         assert c.ok("UID FETCH 5 (FLAGS) (VANISHED CHANGEDSINCE %d)" % hm0) == []
-        c.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+        out = c.ok("STORE 1 +FLAGS (\\Deleted)")   # a flag change names its UID
+        assert re.fullmatch(r"\* 1 FETCH \(UID 1 FLAGS \(\\Deleted\) MODSEQ \(\d+\)\)", out[0]), out
         assert c.ok("EXPUNGE") == ["* VANISHED 1"]
         for bad in ("FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)", "UID FETCH 1:* FLAGS (VANISHED)",
                     "UID FETCH 1:* FLAGS (CHANGEDSINCE 1 CHANGEDSINCE 2)", "SELECT INBOX (QRESYNC (0 1))",
