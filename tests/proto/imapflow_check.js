@@ -1,7 +1,8 @@
 // The IMAP work a phone or web client does through imapflow (the Node
 // library behind many of them), against onebox: STARTTLS login, SELECT
 // with CONDSTORE, FETCH of ENVELOPE/BODYSTRUCTURE, a part downloaded and
-// decoded, a conditional flag change, a resync by CHANGEDSINCE, SEARCH.
+// decoded, a conditional flag change, a resync by CHANGEDSINCE, SEARCH,
+// QRESYNC enabled and a deletion reported by VANISHED.
 // Prints one JSON object for test_imap_imapflow.py to check.
 // usage: node imapflow_check.js MODULES_DIR HOST PORT USER PASSWORD
 const path = require('path');
@@ -11,9 +12,10 @@ async function main() {
     const [, , , host, port, user, pass] = process.argv;
     const client = new ImapFlow({
         host, port: Number(port), secure: false, auth: { user, pass },
-        tls: { rejectUnauthorized: false }, logger: false,
+        tls: { rejectUnauthorized: false }, logger: false, qresync: true,
     });
-    const out = {};
+    const out = { expunged: [] };
+    client.on('expunge', (e) => out.expunged.push({ uid: e.uid, seq: e.seq, vanished: !!e.vanished }));
     await client.connect();
     out.capabilities = [...client.capabilities.keys()];
     const mb = await client.mailboxOpen('INBOX');
@@ -40,6 +42,9 @@ async function main() {
         out.changed.push({ seq: m.seq, modseq: String(m.modseq), flags: [...m.flags] });
     out.search = await client.search({ subject: 'café', body: 'the report' });
     out.searchModseq = await client.search({ modseq: BigInt(before) + 1n });
+    await client.append('INBOX', 'Subject: second\r\n\r\nbye\r\n');
+    out.deleted = await client.messageDelete('2', { uid: true });
+    out.enabled = [...client.enabled];
     await client.logout();
     console.log(JSON.stringify(out, (k, v) => typeof v === 'bigint' ? String(v) : v));
 }

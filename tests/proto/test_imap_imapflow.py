@@ -1,7 +1,8 @@
 """imapflow (the Node IMAP library behind many phone and web clients)
 against onebox: STARTTLS login, SELECT with CONDSTORE, ENVELOPE and
 BODYSTRUCTURE as such a client parses them, a base64 part downloaded and
-decoded, conditional flag changes, a resync by CHANGEDSINCE, SEARCH.
+decoded, conditional flag changes, a resync by CHANGEDSINCE, SEARCH,
+QRESYNC with a deletion reported by VANISHED.
 
 imapflow comes from the npm registry, installed by this module's setup
 into tests/proto/.cache/node (kept between runs, never used by onebox).
@@ -78,3 +79,5 @@ def test_imapflow_client(shared_imap, imapflow):
     assert len(out["changed"]) == 1 and sorted(out["changed"][0]["flags"]) == ["\\Flagged", "\\Recent"]
     assert int(out["changed"][0]["modseq"]) > int(out["highestModseq"])
     assert out["search"] == [1] and out["searchModseq"] == [1]
+    assert "QRESYNC" in out["enabled"] and out["deleted"] is True
+    assert out["expunged"] == [{"uid": 2, "vanished": True}], out["expunged"]
