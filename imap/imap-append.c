@@ -275,10 +275,13 @@ imap_append_literal(struct imap_session *s, const char *cmd, size_t len, uint64_
 	struct imap_append *a;
 	size_t n = len;
 
-	/* the command so far, without the {n}: is this APPEND's message? */
+	/* the command so far, without the {n} (or RFC 3516 literal8 ~{n}:
+	 * a message that may hold NUL): is this APPEND's message? */
 	while (n > 0 && cmd[n - 1] != '{')
 		n--;
 	if (n > 0)
+		n--;
+	if (n > 0 && cmd[n - 1] == '~')
 		n--;
 	while (n > 0 && cmd[n - 1] == ' ')
 		n--;

@@ -13,6 +13,7 @@
 #include "str.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* the states a command is valid in */
 #define NOT_AUTH	(1u << IMAP_S_NOT_AUTH)
@@ -36,7 +37,7 @@ imap_capability(struct imap_session *s, struct buf *out)
 {
 	buf_adds(out, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE NAMESPACE");
 	if (s->state != IMAP_S_NOT_AUTH) {
-		buf_adds(out, " UNSELECT UIDPLUS CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE");
+		buf_adds(out, " UNSELECT UIDPLUS CHILDREN SPECIAL-USE STATUS=SIZE MOVE IDLE CONDSTORE QRESYNC ESEARCH BINARY");
 		return;
 	}
 	if (!s->base.tls && s->d->svc.tls && s->base.peer.svc == SVC_IMAP)
@@ -121,13 +122,26 @@ do_id(struct imap_session *s, const struct imap_command *c)
 static void
 do_enable(struct imap_session *s, const struct imap_command *c)
 {
-	for (size_t i = 0; i < c->nargs; i++)
+	int condstore = 0, qresync = 0;
+
+	for (size_t i = 0; i < c->nargs; i++) {
 		if (c->args[i].type != IMAP_ARG_ATOM) {
 			imap_bad(s, "ENABLE takes capability names");
 			return;
 		}
-	/* nothing to enable yet: none of the capabilities it may enable is offered */
-	imap_reply(s, "* ENABLED");
+		condstore |= strcasecmp(c->args[i].str, "CONDSTORE") == 0;
+		qresync |= strcasecmp(c->args[i].str, "QRESYNC") == 0;
+	}
+	/* the extensions ENABLE can turn on here (QRESYNC implies
+	 * CONDSTORE, RFC 7162 §3.2.3); ENABLED lists what this command
+	 * turned on (RFC 5161 §3.1), unknown names are ignored */
+	condstore &= !s->condstore;
+	qresync &= !s->qresync;
+	imap_reply(s, "* ENABLED%s%s", condstore ? " CONDSTORE" : "", qresync ? " QRESYNC" : "");
+	if ((condstore || qresync) && !s->condstore && s->state == IMAP_S_SELECTED)
+		imap_reply(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)s->mbox.highestmodseq);
+	s->condstore |= condstore | qresync;
+	s->qresync |= qresync;
 	imap_tagged(s, "OK ENABLE completed");
 }
 
@@ -165,13 +179,13 @@ static const struct imap_cmdtab commands[] = {
 	{ "UNSUBSCRIBE", AUTH, 1, 1, imap_cmd_unsubscribe },
 	{ "STATUS", AUTH, 2, 2, imap_cmd_status },
 	{ "APPEND", AUTH, 1, 4, do_append_no_literal },
-	{ "SELECT", AUTH, 1, 1, imap_cmd_select },
-	{ "EXAMINE", AUTH, 1, 1, imap_cmd_select },
+	{ "SELECT", AUTH, 1, 2, imap_cmd_select },
+	{ "EXAMINE", AUTH, 1, 2, imap_cmd_select },
 	{ "CLOSE", SELECTED, 0, 0, imap_cmd_close },
 	{ "UNSELECT", SELECTED, 0, 0, imap_cmd_unselect },
 	{ "CHECK", SELECTED, 0, 0, imap_cmd_check },
-	{ "FETCH", SELECTED, 2, 2, imap_cmd_fetch },
-	{ "UID FETCH", SELECTED, 2, 2, imap_cmd_fetch },
+	{ "FETCH", SELECTED, 2, 3, imap_cmd_fetch },
+	{ "UID FETCH", SELECTED, 2, 3, imap_cmd_fetch },
 	{ "STORE", SELECTED, 3, 64, imap_cmd_store },
 	{ "UID STORE", SELECTED, 3, 64, imap_cmd_store },
 	{ "EXPUNGE", SELECTED, 0, 0, imap_cmd_expunge },

@@ -483,3 +483,18 @@ imap_msg_section(const struct mime_tree *t, const struct imap_section *sec,
 		header_fields(t, m, sec, rs);
 	return 0;
 }
+
+void
+imap_msg_cache_fill(const struct mime_tree *t, struct index_cache *c)
+{
+	const struct mime_part *p0 = &t->parts[0];
+
+	buf_reset(&c->envelope);
+	buf_reset(&c->bodystructure);
+	buf_reset(&c->body);
+	buf_reset(&c->mime);
+	imap_msg_envelope(t->data + p0->hdr_off, (size_t)p0->hdr_len, &c->envelope);
+	imap_msg_bodystructure(t, &c->bodystructure);
+	imap_msg_body(t, &c->body);
+	mime_tree_serialize(t, &c->mime);
+}

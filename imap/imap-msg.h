@@ -49,6 +49,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "index.h"
 #include "mime.h"
 
 #define IMAP_MSG_QUOTED_MAX	1024
@@ -78,6 +79,13 @@ void imap_msg_envelope(const char *hdr, size_t len, struct buf *out);
  */
 void imap_msg_bodystructure(const struct mime_tree *t, struct buf *out);
 void imap_msg_body(const struct mime_tree *t, struct buf *out);
+
+/*
+ * imap_msg_cache_fill - what the index caches for a message (index.h
+ * struct index_cache): ENVELOPE, BODYSTRUCTURE and BODY without their
+ * item names, and the serialised tree.
+ */
+void imap_msg_cache_fill(const struct mime_tree *t, struct index_cache *c);
 
 enum imap_section_text {
 	IMAP_SECTION_BODY,		/* "" or "1.2": the part's body */

@@ -2,18 +2,32 @@
  * imap-search - SEARCH and UID SEARCH (RFC 3501 §6.4.4) on ALL, sequence
  * and UID sets, the flag keys (ANSWERED ... UNSEEN, NEW, OLD, RECENT,
  * KEYWORD/UNKEYWORD), LARGER/SMALLER, BEFORE/ON/SINCE (the internal date,
- * in UTC days), HEADER and SUBJECT/FROM/TO/CC/BCC (a case-insensitive
- * substring of the raw header field, unfolded; encoded words are not
- * decoded yet), NOT, OR and parenthesised lists, after an optional
- * CHARSET UTF-8 or US-ASCII.  BODY, TEXT and the SENT* dates are answered
- * NO "not supported yet" (they come with the full-text index and the MIME
- * parser).
+ * in UTC days), SENTBEFORE/SENTON/SENTSINCE (the Date: field, in the days
+ * of its own zone; a message without a valid one matches none), HEADER
+ * and SUBJECT/FROM/TO/CC/BCC (the field unfolded with its encoded words
+ * decoded), BODY (the decoded text of the text parts: transfer encoding
+ * undone, converted to UTF-8) and TEXT (the decoded header and the body),
+ * MODSEQ (RFC 7162: the answer then ends with the highest MODSEQ of the
+ * messages found; the optional entry name and type are accepted and, as
+ * every flag shares one MODSEQ here, ignored),
+ * NOT, OR and parenthesised lists, after an optional CHARSET UTF-8 or
+ * US-ASCII (others: NO [BADCHARSET]).  Strings match as substrings,
+ * ignoring case (ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic
+ * letters: imap-search-fold.c).
+ *
+ * ESEARCH (RFC 4731): SEARCH RETURN (MIN MAX ALL COUNT) answers one
+ * "* ESEARCH (TAG ...)" line; RETURN () means ALL.
  *
  * The keys are parsed into a tree in the loop, then evaluated in a worker
- * (a header key reads every message's header); the session is paused
- * meanwhile, so the worker may read s->mbox.
+ * (a header key reads every message's header, BODY every text part); the
+ * session is paused meanwhile, so the worker may read s->mbox.  A body
+ * search uses the part tree cached by FETCH when there is one.
  */
 #include "imap.h"
+#include "imap-msg.h"
+#include "mime-decode.h"
+#include "rfc2047.h"
+#include "rfc5322.h"
 #include "log.h"
 
 #include <fcntl.h>
@@ -26,17 +40,19 @@
 
 #define SEARCH_DEPTH_MAX	64
 #define SEARCH_HEADER_MAX	(256 * 1024)	/* header bytes searched */
+#define SEARCH_PART_MAX		(16 * 1024 * 1024)	/* stored bytes of one text part searched */
 
 enum skey_type {
-	K_ALL, K_FLAGS, K_KEYWORD, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_HEADER, K_SEQ, K_UID,
-	K_NOT, K_OR, K_AND,
+	K_ALL, K_FLAGS, K_KEYWORD, K_NONE, K_LARGER, K_SMALLER, K_BEFORE, K_ON, K_SINCE, K_SENTBEFORE,
+	K_SENTON, K_SENTSINCE, K_HEADER, K_BODY, K_TEXT, K_MODSEQ, K_SEQ, K_UID, K_NOT, K_OR, K_AND,
 };
 
 struct skey {
 	enum skey_type type;
 	uint32_t mask, want;	/* K_FLAGS, K_KEYWORD: (flags or kw & mask) == want */
 	uint64_t num;		/* sizes; days since the epoch */
-	char *field, *value;	/* K_HEADER (copies: the job outlives the command) */
+	char *field;		/* K_HEADER (a copy: the job outlives the command) */
+	struct buf value;	/* K_HEADER, K_BODY, K_TEXT: the string, case-folded */
 	struct imap_seqset set;
 	struct skey **kids;	/* K_NOT (1), K_OR (2), K_AND (n) */
 	size_t nkids;
@@ -46,7 +62,11 @@ struct search_job {
 	struct imap_job j;
 	struct skey *root;
 	int uid;
-	struct buf result;
+	int modseq;		/* a MODSEQ key: report the highest found */
+	uint32_t *found;	/* sequence numbers or UIDs, ascending */
+	size_t nfound;
+	uint64_t highest;	/* the highest MODSEQ found (a MODSEQ key) */
+	unsigned ret;		/* RET_* of RETURN (...); 0: a plain SEARCH */
 	int failed;
 };
 
@@ -60,7 +80,7 @@ skey_free(struct skey *k)
 	free(k->kids);
 	imap_seqset_free(&k->set);
 	free(k->field);
-	free(k->value);
+	buf_free(&k->value);
 	free(k);
 }
 
@@ -86,7 +106,6 @@ struct sparse {
 	const struct imap_arg *a;
 	size_t n, i;
 	const char *error;	/* BAD text */
-	int unsupported;	/* NO "not supported yet" */
 	struct imap_session *s;
 };
 
@@ -103,7 +122,17 @@ static const struct {
 	{ "NEW", IDX_RECENT | IDX_SEEN, IDX_RECENT },
 };
 
+enum { RET_MIN = 1, RET_MAX = 2, RET_ALL = 4, RET_COUNT = 8, RET_ESEARCH = 16 };
+
 static const char *const header_keys[] = { "SUBJECT", "FROM", "TO", "CC", "BCC" };
+
+static const struct {
+	const char *name;
+	enum skey_type type;
+} date_keys[] = {
+	{ "BEFORE", K_BEFORE }, { "ON", K_ON }, { "SINCE", K_SINCE },
+	{ "SENTBEFORE", K_SENTBEFORE }, { "SENTON", K_SENTON }, { "SENTSINCE", K_SENTSINCE },
+};
 
 static const struct imap_arg *
 next_arg(struct sparse *p)
@@ -154,7 +183,6 @@ parse_list(struct sparse *p, const struct imap_arg *a, size_t n, int depth)
 		struct skey *k = parse_key(&sub, depth + 1);
 		if (k == NULL) {
 			p->error = sub.error;
-			p->unsupported = sub.unsupported;
 			break;
 		}
 		skey_add(and, k);
@@ -204,12 +232,20 @@ parse_word(struct sparse *p, const char *w, int depth)
 		k->num = n;
 		return k;
 	}
-	if (strcasecmp(w, "BEFORE") == 0 || strcasecmp(w, "ON") == 0 || strcasecmp(w, "SINCE") == 0) {
-		uint64_t days;
-		if ((v = next_arg(p)) == NULL || imap_arg_astring(v) == NULL || parse_date(v->str, &days) < 0)
-			return p->error = "Invalid date (use 1-Feb-2024)", NULL;
-		k = skey_new(strcasecmp(w, "BEFORE") == 0 ? K_BEFORE : strcasecmp(w, "ON") == 0 ? K_ON : K_SINCE);
-		k->num = days;
+	for (size_t i = 0; i < sizeof(date_keys) / sizeof(date_keys[0]); i++)
+		if (strcasecmp(w, date_keys[i].name) == 0) {
+			uint64_t days;
+			if ((v = next_arg(p)) == NULL || imap_arg_astring(v) == NULL || parse_date(v->str, &days) < 0)
+				return p->error = "Invalid date (use 1-Feb-2024)", NULL;
+			k = skey_new(date_keys[i].type);
+			k->num = days;
+			return k;
+		}
+	if (strcasecmp(w, "BODY") == 0 || strcasecmp(w, "TEXT") == 0) {
+		if ((v = next_arg(p)) == NULL || imap_arg_astring(v) == NULL)
+			return p->error = "Missing search string", NULL;
+		k = skey_new(strcasecmp(w, "BODY") == 0 ? K_BODY : K_TEXT);
+		imap_search_fold(v->str, v->len, &k->value);
 		return k;
 	}
 	for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++)
@@ -218,7 +254,7 @@ parse_word(struct sparse *p, const char *w, int depth)
 				return p->error = "Missing search string", NULL;
 			k = skey_new(K_HEADER);
 			k->field = xstrdup(header_keys[i]);
-			k->value = xstrdup(v->str);
+			imap_search_fold(v->str, v->len, &k->value);
 			return k;
 		}
 	if (strcasecmp(w, "HEADER") == 0) {
@@ -227,7 +263,7 @@ parse_word(struct sparse *p, const char *w, int depth)
 			return p->error = "HEADER takes a field name and a string", NULL;
 		k = skey_new(K_HEADER);
 		k->field = xstrdup(f->str);
-		k->value = xstrdup(v->str);
+		imap_search_fold(v->str, v->len, &k->value);
 		return k;
 	}
 	if (strcasecmp(w, "NOT") == 0 || strcasecmp(w, "OR") == 0) {
@@ -243,6 +279,23 @@ parse_word(struct sparse *p, const char *w, int depth)
 		}
 		return k;
 	}
+	if (strcasecmp(w, "MODSEQ") == 0) {
+		unsigned long long n;
+		int used = 0;
+		if ((v = next_arg(p)) != NULL && (v->type == IMAP_ARG_QUOTED || v->type == IMAP_ARG_LITERAL)) {
+			const struct imap_arg *type = next_arg(p);	/* entry-name entry-type-req */
+			if (type == NULL || !(imap_arg_atom(type, "priv") || imap_arg_atom(type, "shared") ||
+			    imap_arg_atom(type, "all")))
+				return p->error = "MODSEQ takes an entry name, priv/shared/all and a number", NULL;
+			v = next_arg(p);
+		}
+		if (v == NULL || v->type != IMAP_ARG_ATOM || v->str[0] < '0' || v->str[0] > '9' ||
+		    sscanf(v->str, "%llu%n", &n, &used) != 1 || v->str[used] != '\0')
+			return p->error = "MODSEQ takes a number", NULL;
+		k = skey_new(K_MODSEQ);
+		k->num = n;
+		return k;
+	}
 	if (strcasecmp(w, "UID") == 0) {
 		const char *err;
 		if ((v = next_arg(p)) == NULL || v->type != IMAP_ARG_ATOM)
@@ -253,11 +306,6 @@ parse_word(struct sparse *p, const char *w, int depth)
 			return p->error = err, NULL;
 		}
 		return k;
-	}
-	if (strcasecmp(w, "BODY") == 0 || strcasecmp(w, "TEXT") == 0 || strncasecmp(w, "SENT", 4) == 0) {
-		p->unsupported = 1;
-		p->error = "not supported yet";
-		return NULL;
 	}
 	if ((*w >= '0' && *w <= '9') || *w == '*') {
 		const char *err;
@@ -302,6 +350,10 @@ struct seval {
 	char *hdr;			/* loaded when a key needs it */
 	size_t hdr_len;
 	int have_hdr;
+	struct buf body;		/* the text parts decoded and folded */
+	int have_body;
+	int64_t sent_day;		/* INT64_MIN: no valid Date: */
+	int have_sent;
 };
 
 static struct index_msg *
@@ -315,66 +367,156 @@ need_im(struct seval *e)
 	return &e->im;
 }
 
+static int
+open_msg(struct seval *e)
+{
+	struct index_msg *m = need_im(e);
+	char *path;
+	int fd;
+
+	if (m->filename == NULL)
+		return -1;
+	path = index_msg_path(e->mb->ix, m);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	return fd;
+}
+
 static void
 need_hdr(struct seval *e)
 {
-	struct index_msg *m;
-	char *path;
 	int fd;
 	ssize_t n;
 
 	if (e->have_hdr)
 		return;
 	e->have_hdr = 1;
-	if ((m = need_im(e))->filename == NULL)
-		return;
-	path = index_msg_path(e->mb->ix, m);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	free(path);
-	if (fd < 0)
+	if ((fd = open_msg(e)) < 0)
 		return;
 	e->hdr = xmalloc(SEARCH_HEADER_MAX + 1);
 	n = read(fd, e->hdr, SEARCH_HEADER_MAX);
 	close(fd);
 	e->hdr_len = n > 0 ? (size_t)n : 0;
-	e->hdr[e->hdr_len] = '\0';
-	char *end = strstr(e->hdr, "\n\n");
-	if (end)
-		e->hdr_len = (size_t)(end - e->hdr) + 1;
 }
 
-/* header_match - a field named name whose unfolded value contains value. */
-static int
-header_match(struct seval *e, const char *name, const char *value)
+/* field_text - the field's value unfolded and decoded, folded for matching. */
+static void
+field_text(const struct rfc5322_field *f, struct buf *out)
 {
-	size_t nlen = strlen(name), vlen = strlen(value), i = 0;
+	struct buf raw = BUF_INIT, dec = BUF_INIT;
+
+	rfc5322_unfold(f->value, f->value_len, &raw);
+	rfc2047_decode(raw.data ? raw.data : "", raw.len, &dec);
+	imap_search_fold(dec.data ? dec.data : "", dec.len, out);
+	buf_free(&raw);
+	buf_free(&dec);
+}
+
+static int
+contains(const struct buf *hay, const struct buf *needle)
+{
+	return needle->len == 0 || (hay->len >= needle->len && memmem(hay->data, hay->len, needle->data, needle->len));
+}
+
+/* header_match - a field named name whose decoded value contains value
+ * (any field of that name, when value is empty). */
+static int
+header_match(struct seval *e, const char *name, const struct buf *value)
+{
+	struct rfc5322_field f;
+	size_t pos = 0;
+	int hit = 0;
 
 	need_hdr(e);
-	while (e->hdr && i < e->hdr_len) {
-		size_t start = i;
+	while (!hit && e->hdr && rfc5322_next_field(e->hdr, e->hdr_len, &pos, &f)) {
 		struct buf v = BUF_INIT;
-		do {
-			size_t eol = i;
-			while (eol < e->hdr_len && e->hdr[eol] != '\n')
-				eol++;
-			buf_add(&v, e->hdr + i, eol - i);
-			i = eol + 1;
-		} while (i < e->hdr_len && (e->hdr[i] == ' ' || e->hdr[i] == '\t'));
-		int hit = v.len > nlen && strncasecmp(v.data, name, nlen) == 0 && v.data[nlen] == ':' &&
-		    (vlen == 0 || strcasestr(v.data + nlen + 1, value) != NULL);
+		if (!rfc5322_name_is(&f, name))
+			continue;
+		field_text(&f, &v);
+		hit = contains(&v, value);
 		buf_free(&v);
-		if (hit)
-			return 1;
-		if (i == start)
-			break;
 	}
-	return 0;
+	return hit;
+}
+
+/* header_text_match - TEXT's header half: any field's name or decoded value. */
+static int
+header_text_match(struct seval *e, const struct buf *value)
+{
+	struct rfc5322_field f;
+	size_t pos = 0;
+	int hit = 0;
+
+	need_hdr(e);
+	while (!hit && e->hdr && rfc5322_next_field(e->hdr, e->hdr_len, &pos, &f)) {
+		struct buf v = BUF_INIT;
+		imap_search_fold(f.name, f.name_len, &v);
+		buf_adds(&v, ": ");
+		field_text(&f, &v);
+		hit = contains(&v, value);
+		buf_free(&v);
+	}
+	return hit;
+}
+
+/* need_body - the text parts of the message, decoded and folded, one
+ * after the other (from the cached part tree when FETCH left one). */
+static void
+need_body(struct seval *e)
+{
+	struct index_cache c = { 0 };
+	struct mime_tree t;
+	int fd, cached, r;
+
+	if (e->have_body)
+		return;
+	e->have_body = 1;
+	if ((fd = open_msg(e)) < 0)
+		return;
+	cached = index_cache_get(e->mb->ix, e->im.uid, &c) == 0;
+	r = mime_open_fd(fd, cached ? c.mime.data : NULL, cached ? c.mime.len : 0, &t);
+	close(fd);
+	index_cache_clear(&c);
+	if (r < 0)
+		return;
+	for (size_t i = 0; i < t.nparts; i++) {
+		struct buf text = BUF_INIT;
+		if (t.parts[i].kind == MIME_LEAF && mime_part_text(&t, (uint32_t)i, SEARCH_PART_MAX, &text) == 0) {
+			imap_search_fold(text.data ? text.data : "", text.len, &e->body);
+			buf_addc(&e->body, '\n');	/* no match across parts */
+		}
+		buf_free(&text);
+	}
+	mime_tree_free(&t);
+}
+
+/* sent_day - the day of the Date: field in its own zone (RFC 3501
+ * SENT*: "disregarding time and timezone"). */
+static int64_t
+sent_day(struct seval *e)
+{
+	struct rfc5322_field f;
+	int64_t t;
+	int tz;
+
+	if (e->have_sent)
+		return e->sent_day;
+	e->have_sent = 1;
+	e->sent_day = INT64_MIN;
+	need_hdr(e);
+	if (e->hdr && rfc5322_find(e->hdr, e->hdr_len, "Date", &f) &&
+	    rfc5322_parse_date(f.value, f.value_len, &t, &tz) == 0) {
+		t += (int64_t)tz * 60;
+		e->sent_day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	}
+	return e->sent_day;
 }
 
 static int
 eval(struct seval *e, const struct skey *k)
 {
 	struct imap_msg *m = &e->mb->msgs[e->i];
+	int64_t day;
 
 	switch (k->type) {
 	case K_ALL:
@@ -395,8 +537,24 @@ eval(struct seval *e, const struct skey *k)
 		return (uint64_t)need_im(e)->internaldate / 86400 == k->num;
 	case K_SINCE:
 		return (uint64_t)need_im(e)->internaldate / 86400 >= k->num;
+	case K_SENTBEFORE:
+		return (day = sent_day(e)) != INT64_MIN && day < (int64_t)k->num;
+	case K_SENTON:
+		return (day = sent_day(e)) != INT64_MIN && day == (int64_t)k->num;
+	case K_SENTSINCE:
+		return (day = sent_day(e)) != INT64_MIN && day >= (int64_t)k->num;
 	case K_HEADER:
-		return header_match(e, k->field, k->value);
+		return header_match(e, k->field, &k->value);
+	case K_BODY:
+		need_body(e);
+		return contains(&e->body, &k->value);
+	case K_TEXT:
+		if (header_text_match(e, &k->value))
+			return 1;
+		need_body(e);
+		return contains(&e->body, &k->value);
+	case K_MODSEQ:
+		return need_im(e)->modseq >= k->num;
 	case K_SEQ:
 		return imap_seqset_has(&k->set, (uint32_t)e->i + 1);
 	case K_UID:
@@ -410,6 +568,41 @@ eval(struct seval *e, const struct skey *k)
 			if (!eval(e, k->kids[i]))
 				return 0;
 		return 1;
+	}
+	return 0;
+}
+
+static int
+has_key(const struct skey *k, enum skey_type type)
+{
+	if (k->type == type)
+		return 1;
+	for (size_t i = 0; i < k->nkids; i++)
+		if (has_key(k->kids[i], type))
+			return 1;
+	return 0;
+}
+
+/* parse_return - RFC 4731 search-return-opts: "()" means ALL. */
+static int
+parse_return(const struct imap_arg *a, unsigned *ret_r)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} opts[] = { { "MIN", RET_MIN }, { "MAX", RET_MAX }, { "ALL", RET_ALL }, { "COUNT", RET_COUNT } };
+
+	if (a->type != IMAP_ARG_LIST)
+		return -1;
+	*ret_r = RET_ESEARCH | (a->n == 0 ? RET_ALL : 0);
+	for (size_t i = 0; i < a->n; i++) {
+		size_t k;
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (imap_arg_atom(&a->list[i], opts[k].name))
+				break;
+		if (k == sizeof(opts) / sizeof(opts[0]))
+			return -1;
+		*ret_r |= opts[k].bit;
 	}
 	return 0;
 }
@@ -433,14 +626,47 @@ search_work(struct imap_job *j)
 	struct imap_mailbox *mb = &j->s->mbox;
 	struct seval e = { .mb = mb };
 
+	sj->found = xcalloc(mb->n ? mb->n : 1, sizeof(*sj->found));
 	for (e.i = 0; e.i < mb->n; e.i++) {
-		if (eval(&e, sj->root))
-			buf_printf(&sj->result, " %u", sj->uid ? mb->msgs[e.i].uid : (uint32_t)e.i + 1);
+		if (eval(&e, sj->root)) {
+			sj->found[sj->nfound++] = sj->uid ? mb->msgs[e.i].uid : (uint32_t)e.i + 1;
+			if (sj->modseq && need_im(&e)->modseq > sj->highest)
+				sj->highest = e.im.modseq;
+		}
 		index_msg_clear(&e.im);
 		free(e.hdr);
 		e.hdr = NULL;
-		e.have_im = e.have_hdr = 0;
+		buf_reset(&e.body);
+		e.have_im = e.have_hdr = e.have_body = e.have_sent = 0;
 	}
+	buf_free(&e.body);
+}
+
+/* esearch - "* ESEARCH (TAG "t") [UID] MIN a MAX b COUNT n ALL set [MODSEQ m]". */
+static void
+esearch(struct imap_session *s, struct search_job *sj)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "* ESEARCH (TAG ");
+	imap_quote(&b, s->tag);
+	buf_addc(&b, ')');
+	if (sj->uid)
+		buf_adds(&b, " UID");
+	if ((sj->ret & RET_MIN) && sj->nfound)
+		buf_printf(&b, " MIN %u", sj->found[0]);
+	if ((sj->ret & RET_MAX) && sj->nfound)
+		buf_printf(&b, " MAX %u", sj->found[sj->nfound - 1]);
+	if (sj->ret & RET_COUNT)
+		buf_printf(&b, " COUNT %zu", sj->nfound);
+	if ((sj->ret & RET_ALL) && sj->nfound) {
+		buf_adds(&b, " ALL ");
+		imap_uidset_out(&b, sj->found, sj->nfound);
+	}
+	if (sj->highest)
+		buf_printf(&b, " MODSEQ %llu", (unsigned long long)sj->highest);
+	imap_reply(s, "%s", b.data);
+	buf_free(&b);
 }
 
 static void
@@ -448,7 +674,20 @@ search_done(struct imap_session *s, struct imap_job *j)
 {
 	struct search_job *sj = (struct search_job *)j;
 
-	imap_reply(s, "* SEARCH%s", sj->result.data ? sj->result.data : "");
+	struct buf b = BUF_INIT;
+
+	if (sj->ret) {
+		esearch(s, sj);
+		imap_tagged(s, "OK %sSEARCH completed", sj->uid ? "UID " : "");
+		return;
+	}
+	buf_adds(&b, "* SEARCH");
+	for (size_t i = 0; i < sj->nfound; i++)
+		buf_printf(&b, " %u", sj->found[i]);
+	if (sj->highest)
+		buf_printf(&b, " (MODSEQ %llu)", (unsigned long long)sj->highest);
+	imap_reply(s, "%s", b.data);
+	buf_free(&b);
 	imap_tagged(s, "OK %sSEARCH completed", sj->uid ? "UID " : "");
 }
 
@@ -458,7 +697,7 @@ search_free(struct imap_job *j)
 	struct search_job *sj = (struct search_job *)j;
 
 	skey_free(sj->root);
-	buf_free(&sj->result);
+	free(sj->found);
 	free(sj);
 }
 
@@ -468,26 +707,34 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	struct sparse p = { .a = c->args, .n = c->nargs, .s = s };
 	struct search_job *sj;
 	struct skey *root;
+	unsigned ret = 0;
 
-	if (p.n >= 2 && imap_arg_atom(&p.a[0], "CHARSET")) {
-		const char *cs = imap_arg_astring(&p.a[1]);
-		if (cs == NULL || (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0)) {
-			imap_tagged(s, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+	if (p.n >= 2 && imap_arg_atom(&p.a[0], "RETURN")) {
+		if (parse_return(&p.a[1], &ret) < 0) {
+			imap_bad(s, "RETURN takes a list of MIN MAX ALL COUNT");
 			return;
 		}
 		p.i = 2;
 	}
+	if (p.n >= p.i + 2 && imap_arg_atom(&p.a[p.i], "CHARSET")) {
+		const char *cs = imap_arg_astring(&p.a[p.i + 1]);
+		if (cs == NULL || (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0)) {
+			imap_tagged(s, "NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+			return;
+		}
+		p.i += 2;
+	}
 	root = parse_list(&p, p.a + p.i, p.n - p.i, 0);
 	if (root == NULL) {
-		if (p.unsupported)
-			imap_tagged(s, "NO [CANNOT] This search key is not supported yet");
-		else
-			imap_bad(s, p.error ? p.error : "Invalid search");
+		imap_bad(s, p.error ? p.error : "Invalid search");
 		return;
 	}
 	resolve(root, &s->mbox);
 	sj = xcalloc(1, sizeof(*sj));
 	sj->root = root;
+	sj->modseq = has_key(root, K_MODSEQ);
+	sj->ret = ret;
+	s->condstore |= sj->modseq;
 	sj->uid = strncmp(c->name, "UID ", 4) == 0;
 	sj->j.work = search_work;
 	sj->j.done = search_done;

@@ -24,6 +24,11 @@ struct select_job {
 	int result;			/* 0, -1 error, 1 no such folder */
 	uint32_t recent;
 	const char *tag_cmd;		/* "SELECT" or "EXAMINE" */
+	/* SELECT ... (QRESYNC (uidvalidity modseq [known-uids])) */
+	int qresync;
+	uint32_t qr_uidvalidity;
+	uint64_t qr_modseq;
+	struct imap_seqset qr_known;	/* n = 0: every UID */
 };
 
 static void
@@ -122,6 +127,85 @@ first_unseen(const struct imap_mailbox *mb)
 	return 0;
 }
 
+/* uint_atom - a number atom of at most 19 digits; 0/-1. */
+static int
+uint_atom(const struct imap_arg *a, uint64_t *v_r)
+{
+	if (a->type != IMAP_ARG_ATOM || a->len >= 20 || a->str[strspn(a->str, "0123456789")] != '\0')
+		return -1;
+	*v_r = strtoull(a->str, NULL, 10);
+	return 0;
+}
+
+/* resync - QRESYNC (RFC 7162 §3.2.5): what the client's cache of the
+ * mailbox as of qr_modseq misses: VANISHED (EARLIER) for the messages
+ * expunged since, a FETCH of the flags of those changed since, both
+ * within the UIDs the client said it knows. */
+static void
+resync(struct imap_session *s, struct select_job *sj)
+{
+	struct imap_mailbox *mb = &s->mbox;
+	const struct imap_seqset *known = sj->qr_known.n ? &sj->qr_known : NULL;
+	struct index_msg *rows;
+	uint32_t *gone;
+	size_t nrows, ngone, w = 0;
+
+	if (known)
+		imap_seqset_resolve(&sj->qr_known, UINT32_MAX - 1);
+	if (index_expunged_since(mb->ix, sj->qr_modseq, &gone, &ngone) == 0) {
+		for (size_t i = 0; i < ngone; i++)
+			if (!known || imap_seqset_has(known, gone[i]))
+				gone[w++] = gone[i];
+		imap_vanished(s, gone, w, 1);
+		free(gone);
+	}
+	if (index_changed_since(mb->ix, sj->qr_modseq, &rows, &nrows) == 0) {
+		imap_changed_out(s, rows, nrows, known);
+		index_msgs_free(rows, nrows);
+	}
+}
+
+/* select_params - "(CONDSTORE)", "(QRESYNC (uidvalidity modseq
+ * [known-uids [seq-match]]))" or both; -1 answered BAD. */
+static int
+select_params(struct imap_session *s, const struct imap_arg *p, struct select_job *sj)
+{
+	const char *err = NULL;
+
+	if (p->type != IMAP_ARG_LIST || p->n == 0)
+		err = "SELECT parameters are a list";
+	for (size_t i = 0; !err && i < p->n; i++) {
+		const struct imap_arg *q;
+		uint64_t v = 0;
+		if (imap_arg_atom(&p->list[i], "CONDSTORE")) {
+			s->condstore = 1;
+			continue;
+		}
+		if (!imap_arg_atom(&p->list[i], "QRESYNC") || i + 1 == p->n) {
+			err = "Unknown SELECT parameter";
+			break;
+		}
+		q = &p->list[++i];
+		if (!s->qresync)
+			err = "QRESYNC is not enabled (ENABLE QRESYNC first)";
+		else if (q->type != IMAP_ARG_LIST || q->n < 2 || q->n > 4 || uint_atom(&q->list[0], &v) < 0 ||
+		    v == 0 || v > UINT32_MAX || uint_atom(&q->list[1], &sj->qr_modseq) < 0)
+			err = "QRESYNC takes (uidvalidity modseq [known-uids [seq-match]])";
+		else if (q->n >= 3 && (q->list[2].type != IMAP_ARG_ATOM ||
+		    imap_parse_seqset(q->list[2].str, &sj->qr_known, &err) < 0))
+			err = err ? err : "Invalid known UIDs";
+		else if (q->n == 4 && (q->list[3].type != IMAP_ARG_LIST || q->list[3].n != 2))
+			err = "Invalid sequence match data";
+		sj->qresync = 1;
+		sj->qr_uidvalidity = (uint32_t)v;
+	}
+	if (err) {
+		imap_bad(s, err);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 select_done(struct imap_session *s, struct imap_job *j)
 {
@@ -154,6 +238,8 @@ select_done(struct imap_session *s, struct imap_job *j)
 	imap_reply(s, "* OK [UIDVALIDITY %u] UIDs valid", mb->uidvalidity);
 	imap_reply(s, "* OK [UIDNEXT %u] Predicted next UID", mb->uidnext);
 	imap_reply(s, "* OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)mb->highestmodseq);
+	if (sj->qresync && sj->qr_uidvalidity == mb->uidvalidity)
+		resync(s, sj);
 	imap_tagged(s, "OK [%s] %s completed", mb->readonly ? "READ-ONLY" : "READ-WRITE", sj->tag_cmd);
 }
 
@@ -163,6 +249,7 @@ select_free(struct imap_job *j)
 	struct select_job *sj = (struct select_job *)j;
 
 	mailbox_free(&sj->mb);
+	imap_seqset_free(&sj->qr_known);
 	free(sj->dir);
 	free(sj);
 }
@@ -170,15 +257,25 @@ select_free(struct imap_job *j)
 void
 imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 {
-	const char *name = imap_folder_arg(s, &c->args[0]);
-	struct select_job *sj;
+	const char *name;
+	struct select_job *sj = xcalloc(1, sizeof(*sj));
 
-	/* a SELECT, even a failing one, leaves the mailbox selected before
-	 * (RFC 3501 §6.3.1), without expunging it */
-	imap_mailbox_close(s);
-	if (name == NULL)
+	if (c->nargs == 2 && select_params(s, &c->args[1], sj) < 0) {
+		imap_seqset_free(&sj->qr_known);
+		free(sj);
 		return;
-	sj = xcalloc(1, sizeof(*sj));
+	}
+	/* a SELECT, even a failing one, leaves the mailbox selected before
+	 * (RFC 3501 §6.3.1), without expunging it; RFC 7162 §3.2.11 has it
+	 * said */
+	if (s->state == IMAP_S_SELECTED)
+		imap_reply(s, "* OK [CLOSED] Previous mailbox closed");
+	imap_mailbox_close(s);
+	if ((name = imap_folder_arg(s, &c->args[0])) == NULL) {
+		imap_seqset_free(&sj->qr_known);
+		free(sj);
+		return;
+	}
 	sj->dir = index_folder_dir(s->root, name);
 	sj->mb.name = xstrdup(name);
 	sj->mb.readonly = strcmp(c->name, "EXAMINE") == 0;

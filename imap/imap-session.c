@@ -169,6 +169,8 @@ static size_t
 literal_chunk(struct session *b, const char *data, size_t len)
 {
 	buf_add(&imap_of(b)->cmd, data, len);
+	/* the input buffer's copy is not needed again and may be a password */
+	explicit_bzero((char *)data, len);
 	return len;
 }
 
@@ -221,7 +223,11 @@ imap_line(struct session *b, char *line, size_t len)
 		return;
 	}
 	buf_add(&s->cmd, line, len);
-	if ((r = imap_line_literal(line, len, &size, &sync)) < 0) {
+	r = imap_line_literal(line, len, &size, &sync);
+	/* the command lives on in s->cmd (wiped by command_reset); the input
+	 * buffer's copy of a LOGIN or AUTHENTICATE line would outlive it */
+	explicit_bzero(line, len);
+	if (r < 0) {
 		command_reset(s);
 		imap_bad(s, "Invalid literal size");
 		return;

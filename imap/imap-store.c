@@ -6,7 +6,10 @@
  * Flags and keywords live in the Maildir file names (index_set_flags_kw
  * renames); keywords are letters a-z named by the user's keyword table
  * (index.h), so at most 26 per user: STORE of a 27th answers NO [LIMIT].
- * A new keyword is announced with FLAGS and PERMANENTFLAGS.
+ * A new keyword is announced with FLAGS and PERMANENTFLAGS.  With the
+ * RFC 7162 modifier (UNCHANGEDSINCE m), a message changed since m is left
+ * alone and listed in the tagged [MODIFIED set]; once CONDSTORE is on,
+ * the FETCH answers carry each message's MODSEQ.
  *
  * COPY hard-links each file into the target's cur/ with a new unique name
  * and makes the directory durable (fsync) before the tagged OK; MOVE is
@@ -138,6 +141,46 @@ store_mode(const char *item, enum store_mode *mode_r, int *silent_r)
 	return *silent_r || strcasecmp(item, "FLAGS") == 0 ? 0 : -1;
 }
 
+/* imap_modifier_num - "(NAME n)" (a STORE or FETCH modifier): n, which
+ * is 0 .. 2^63-1; -1 if the list is not that. */
+int
+imap_modifier_num(const struct imap_arg *a, const char *name, uint64_t *n_r)
+{
+	const char *p;
+	uint64_t v = 0;
+
+	if (a->type != IMAP_ARG_LIST || a->n != 2 || !imap_arg_atom(&a->list[0], name) ||
+	    a->list[1].type != IMAP_ARG_ATOM)
+		return -1;
+	for (p = a->list[1].str; *p >= '0' && *p <= '9' && v <= (UINT64_MAX >> 1) / 10; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (*p != '\0' || p == a->list[1].str || v > (UINT64_MAX >> 1))
+		return -1;
+	*n_r = v;
+	return 0;
+}
+
+/* store_answer - the untagged FETCH of a stored (or refused) message. */
+static void
+store_answer(struct imap_session *s, uint32_t i, int uid, int silent, uint64_t modseq)
+{
+	struct imap_msg *m = &s->mbox.msgs[i];
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "* %u FETCH (", i + 1);
+	if (uid || s->qresync)
+		buf_printf(&b, "UID %u ", m->uid);	/* QRESYNC: RFC 7162 §3.2.4 */
+	if (!silent) {
+		buf_adds(&b, "FLAGS ");
+		imap_flags_out(s, &b, m);
+	}
+	if (s->condstore)
+		buf_printf(&b, "%sMODSEQ (%llu)", silent ? "" : " ", (unsigned long long)modseq);
+	buf_addc(&b, ')');
+	imap_reply(s, "%s", b.data);
+	buf_free(&b);
+}
+
 void
 imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 {
@@ -146,9 +189,27 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	enum store_mode mode;
 	uint32_t flags, kw, *idx;
 	size_t n;
-	int grew = 0, r;
+	int grew = 0, r, conditional = 0;
+	size_t o = 0;		/* 1 when a modifier comes before the item */
+	size_t nargs = c->nargs;
+	uint64_t unchangedsince = 0;
+	struct buf modified = BUF_INIT;
 
-	if (c->args[1].type != IMAP_ARG_ATOM || store_mode(c->args[1].str, &mode, &silent) < 0) {
+	if (c->args[1].type == IMAP_ARG_LIST) {
+		if (imap_modifier_num(&c->args[1], "UNCHANGEDSINCE", &unchangedsince) < 0 || c->nargs < 4) {
+			imap_bad(s, "STORE takes (UNCHANGEDSINCE modseq) as its modifier");
+			return;
+		}
+		conditional = s->condstore = 1;
+		o = 1;
+	} else if (nargs == 4 && c->args[2].type == IMAP_ARG_LIST &&
+	    imap_modifier_num(&c->args[3], "UNCHANGEDSINCE", &unchangedsince) == 0) {
+		/* imapflow (Node; many phone and web apps) puts the modifier
+		 * after the flag list: unambiguous there, so taken */
+		conditional = s->condstore = 1;
+		nargs = 3;
+	}
+	if (c->args[1 + o].type != IMAP_ARG_ATOM || store_mode(c->args[1 + o].str, &mode, &silent) < 0) {
 		imap_bad(s, "STORE takes a set, FLAGS, +FLAGS or -FLAGS (.SILENT) and flags");
 		return;
 	}
@@ -158,7 +219,7 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	}
 	if (imap_msgset(s, &c->args[0], uid, &idx, &n) < 0)
 		return;
-	r = imap_parse_flags(s, c->args + 2, c->nargs - 2, mode != STORE_REMOVE, &flags, &kw, &grew);
+	r = imap_parse_flags(s, c->args + 2 + o, nargs - 2 - o, mode != STORE_REMOVE, &flags, &kw, &grew);
 	if (grew)
 		imap_tell_flags(s);
 	if (r < 0) {
@@ -174,29 +235,36 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 		uint32_t stored = m->flags & IDX_STORED_FLAGS;
 		uint32_t want = mode == STORE_SET ? flags : mode == STORE_ADD ? stored | flags : stored & ~flags;
 		uint32_t wkw = mode == STORE_SET ? kw : mode == STORE_ADD ? m->kw | kw : m->kw & ~kw;
+		struct index_msg im;
+		uint64_t modseq = 0;
+		if ((s->condstore || conditional) && index_get(mb->ix, m->uid, &im) == 0) {
+			modseq = im.modseq;
+			index_msg_clear(&im);
+		}
+		if (conditional && modseq > unchangedsince) {
+			/* changed since the client looked: not stored (RFC 7162 §3.1.3) */
+			buf_printf(&modified, "%s%u", modified.len ? "," : "", uid ? m->uid : idx[i] + 1);
+			continue;
+		}
 		if ((want != stored || wkw != m->kw) && index_set_flags_kw(mb->ix, m->uid, want, wkw) < 0) {
 			failed = 1;
 			continue;
 		}
+		if (want != stored || wkw != m->kw)
+			modseq = index_highestmodseq(mb->ix);
 		m->flags = want | (m->flags & IDX_RECENT);
 		m->kw = wkw;
-		if (!silent) {
-			struct buf b = BUF_INIT;
-			buf_printf(&b, "* %u FETCH (", idx[i] + 1);
-			if (uid)
-				buf_printf(&b, "UID %u ", m->uid);
-			buf_adds(&b, "FLAGS ");
-			imap_flags_out(s, &b, m);
-			buf_addc(&b, ')');
-			imap_reply(s, "%s", b.data);
-			buf_free(&b);
-		}
+		if (!silent || s->condstore)
+			store_answer(s, idx[i], uid, silent, modseq);
 	}
 	free(idx);
-	if (failed)
+	if (modified.len)
+		imap_tagged(s, "OK [MODIFIED %s] Conditional STORE failed for some messages", modified.data);
+	else if (failed)
 		imap_tagged(s, "NO Some messages could not be changed (removed meanwhile?)");
 	else
 		imap_tagged(s, "OK %sSTORE completed", uid ? "UID " : "");
+	buf_free(&modified);
 }
 
 /* ---- expunge ---- */
@@ -214,11 +282,14 @@ expunge(struct imap_session *s, const uint32_t *idx, size_t n)
 	for (size_t i = 0; i < n; i++)
 		uids[i] = mb->msgs[idx[i]].uid;
 	r = index_expunge(mb->ix, uids, n);
+	if (r == 0 && s->qresync)
+		imap_vanished(s, uids, n, 0);
 	free(uids);
 	if (r < 0)
 		return -1;
 	for (size_t i = n; i-- > 0;) {
-		imap_reply(s, "* %u EXPUNGE", idx[i] + 1);
+		if (!s->qresync)
+			imap_reply(s, "* %u EXPUNGE", idx[i] + 1);
 		memmove(&mb->msgs[idx[i]], &mb->msgs[idx[i] + 1], (mb->n - idx[i] - 1) * sizeof(*mb->msgs));
 		mb->n--;
 	}

@@ -45,16 +45,70 @@ find(const struct imap_mailbox *mb, uint32_t uid)
 	return mb->n;
 }
 
-/* send_expunges - remove the messages marked gone, highest first. */
+void
+imap_uidset_out(struct buf *out, const uint32_t *uids, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		buf_printf(out, "%s%u", i ? "," : "", uids[i]);
+		if (j > i)
+			buf_printf(out, ":%u", uids[j]);
+		i = j + 1;
+	}
+}
+
+void
+imap_vanished(struct imap_session *s, const uint32_t *uids, size_t n, int earlier)
+{
+	struct buf b = BUF_INIT;
+
+	if (n == 0)
+		return;
+	imap_uidset_out(&b, uids, n);
+	imap_reply(s, "* VANISHED %s%s", earlier ? "(EARLIER) " : "", b.data);
+	buf_free(&b);
+}
+
+void
+imap_changed_out(struct imap_session *s, const struct index_msg *rows, size_t n, const struct imap_seqset *known)
+{
+	struct imap_mailbox *mb = &s->mbox;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = find(mb, rows[i].uid);
+		struct buf b = BUF_INIT;
+		if (k == mb->n || (mb->msgs[k].flags & IMAP_GONE) || (known && !imap_seqset_has(known, rows[i].uid)))
+			continue;
+		buf_printf(&b, "* %zu FETCH (UID %u FLAGS ", k + 1, rows[i].uid);
+		imap_flags_out(s, &b, &mb->msgs[k]);
+		buf_printf(&b, " MODSEQ (%llu))", (unsigned long long)rows[i].modseq);
+		imap_reply(s, "%s", b.data);
+		buf_free(&b);
+	}
+}
+
+/* send_expunges - remove the messages marked gone: EXPUNGE highest first,
+ * or one VANISHED once QRESYNC is on. */
 static void
 send_expunges(struct imap_session *s)
 {
 	struct imap_mailbox *mb = &s->mbox;
 	size_t w = 0;
 
-	for (size_t i = mb->n; i-- > 0;)
-		if (mb->msgs[i].flags & IMAP_GONE)
-			imap_reply(s, "* %zu EXPUNGE", i + 1);
+	if (s->qresync) {
+		uint32_t *uids = xcalloc(mb->gone ? mb->gone : 1, sizeof(*uids));
+		size_t n = 0;
+		for (size_t i = 0; i < mb->n && n < mb->gone; i++)
+			if (mb->msgs[i].flags & IMAP_GONE)
+				uids[n++] = mb->msgs[i].uid;
+		imap_vanished(s, uids, n, 0);
+		free(uids);
+	} else
+		for (size_t i = mb->n; i-- > 0;)
+			if (mb->msgs[i].flags & IMAP_GONE)
+				imap_reply(s, "* %zu EXPUNGE", i + 1);
 	for (size_t i = 0; i < mb->n; i++)
 		if (!(mb->msgs[i].flags & IMAP_GONE))
 			mb->msgs[w++] = mb->msgs[i];
@@ -97,8 +151,13 @@ apply_changed(struct imap_session *s, const struct index_msg *rows, size_t n, co
 			m->flags = rows[i].flags | (m->flags & IDX_RECENT);
 			m->kw = kw;
 			struct buf b = BUF_INIT;
-			buf_printf(&b, "* %zu FETCH (FLAGS ", k + 1);
+			buf_printf(&b, "* %zu FETCH (", k + 1);
+			if (s->qresync)
+				buf_printf(&b, "UID %u ", m->uid);	/* RFC 7162 §3.2.4 */
+			buf_adds(&b, "FLAGS ");
 			imap_flags_out(s, &b, m);
+			if (s->condstore)
+				buf_printf(&b, " MODSEQ (%llu)", (unsigned long long)rows[i].modseq);
 			buf_addc(&b, ')');
 			imap_reply(s, "%s", b.data);
 			buf_free(&b);

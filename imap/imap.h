@@ -1,15 +1,19 @@
 /*
  * imap - the IMAP server process (RFC 3501 IMAP4rev1; RFC 2595 STARTTLS,
  * RFC 4959 SASL-IR, RFC 7888 LITERAL+, RFC 2971 ID, RFC 5161 ENABLE,
- * RFC 2342 NAMESPACE) over the Maildir++ folders and their indexes
- * (index.h).
+ * RFC 2342 NAMESPACE, RFC 7162 CONDSTORE and QRESYNC, RFC 3516 BINARY,
+ * RFC 4731 ESEARCH, RFC 4315 UIDPLUS, RFC 6851 MOVE, RFC 2177 IDLE) over
+ * the Maildir++ folders and their indexes (index.h).
  *
  * Files: imapd.c (the service: svc_run with a worker pool), imap-session.c
  * (the session base's hooks, and the assembly of a command from its lines
  * and literals), imap-commands.c (the command table and the commands of
  * every state), imap-auth.c (LOGIN, AUTHENTICATE, the per user and
  * address limit), imap-parse.c (pure parsing: arguments, literals,
- * sequence sets).
+ * sequence sets), imap-fetch.c (FETCH) with imap-fetch-cache.c (the
+ * index's MIME cache) and imap-msg.c (ENVELOPE, BODYSTRUCTURE, sections),
+ * imap-search.c with imap-search-fold.c, imap-select.c, imap-store.c,
+ * imap-sync.c (changes, IDLE, VANISHED), imap-folders.c, imap-append.c.
  *
  * One imapd process serves every session in one event loop; blocking work
  * (making the standard folders at login) goes to its worker threads.
@@ -112,6 +116,8 @@ struct imap_session {
 	struct fetch_ctx *fetch;	/* a FETCH answer being streamed */
 	struct imap_append *append;	/* an APPEND message being received */
 	enum imap_state idle_from;	/* the state IDLE returns to */
+	int condstore;			/* RFC 7162 CONDSTORE enabled: MODSEQ in every FETCH of flags */
+	int qresync;			/* RFC 7162 QRESYNC enabled: VANISHED, not EXPUNGE */
 	unsigned long ncommands;
 };
 
@@ -174,6 +180,13 @@ int imap_msgset(struct imap_session *s, const struct imap_arg *a, int uid, uint3
 
 /* imap-fetch.c */
 void imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
+/* imap_fetch_items_valid - parse FETCH's item argument alone (for the
+ * fuzz target): 0, or -1 where FETCH answers BAD. */
+int imap_fetch_items_valid(const struct imap_arg *a, int uid_cmd);
+/* imap-fetch-cache.c: imap_fetch_cache - fill the index's cache for the
+ * messages uids[0..n) (ascending, n > 0; taken over) in a worker, then
+ * call then(s) in the loop. */
+void imap_fetch_cache(struct imap_session *s, uint32_t *uids, size_t n, void (*then)(struct imap_session *s));
 /* imap_flags_out - "(\\Seen ... $Keyword)" for a message's flags. */
 void imap_flags_out(struct imap_session *s, struct buf *out, const struct imap_msg *m);
 
@@ -182,6 +195,15 @@ void imap_flags_out(struct imap_session *s, struct buf *out, const struct imap_m
  * the session last looked (EXPUNGE only if allow_expunge). */
 void imap_mailbox_sync(struct imap_session *s, int allow_expunge);
 void imap_idle_init(struct imapd *d);
+/* imap_uidset_out - uids (ascending) as a compact set "1:3,7". */
+void imap_uidset_out(struct buf *out, const uint32_t *uids, size_t n);
+/* imap_vanished - "* VANISHED [(EARLIER) ]set" for uids (ascending; none: nothing). */
+void imap_vanished(struct imap_session *s, const uint32_t *uids, size_t n, int earlier);
+/* imap_changed_out - "* n FETCH (UID u FLAGS (...) MODSEQ (m))" for each
+ * message of rows (by UID) that is in the session's list and, when known
+ * is not NULL, in known (a resolved UID set): a QRESYNC resync. */
+void imap_changed_out(struct imap_session *s, const struct index_msg *rows, size_t n,
+    const struct imap_seqset *known);
 void imap_cmd_idle(struct imap_session *s, const struct imap_command *c);
 /* imap_idle_line - the line that ends IDLE ("DONE"). */
 void imap_idle_line(struct imap_session *s, const char *line);
@@ -198,6 +220,9 @@ void imap_append_free(struct imap_session *s);
 
 /* imap-search.c */
 void imap_cmd_search(struct imap_session *s, const struct imap_command *c);
+/* imap-search-fold.c: imap_search_fold - append s[0..n) to out with its
+ * letters in lower case (UTF-8; invalid bytes kept), for SEARCH. */
+void imap_search_fold(const char *s, size_t n, struct buf *out);
 
 /* imap-store.c */
 void imap_cmd_store(struct imap_session *s, const struct imap_command *c);
@@ -214,6 +239,9 @@ int imap_folder_uids(const char *dir, char (*bases)[INDEX_UNIQUE_MAX], size_t n,
  * set when the table grew (the client must be told the new FLAGS). */
 int imap_parse_flags(struct imap_session *s, const struct imap_arg *a, size_t n, int create, uint32_t *flags_r,
     uint32_t *kw_r, int *grew_r);
+/* imap_modifier_num - a "(NAME n)" command modifier (RFC 7162
+ * UNCHANGEDSINCE, CHANGEDSINCE): 0 with *n_r, or -1. */
+int imap_modifier_num(const struct imap_arg *a, const char *name, uint64_t *n_r);
 /* imap_tell_flags - untagged FLAGS and PERMANENTFLAGS (the list grew). */
 void imap_tell_flags(struct imap_session *s);
 /* imap_keywords_load - read the user's keyword table again. */

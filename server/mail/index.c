@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INDEX_VERSION		1
+#define INDEX_VERSION		2	/* 2: the mime and body cache columns */
 #define UIDVALIDITY_FILE	"onebox-uidvalidity"
 
 static const char index_schema[] =
@@ -33,7 +33,7 @@ static const char index_schema[] =
     " size INTEGER NOT NULL, vsize INTEGER NOT NULL,"
     " internaldate INTEGER NOT NULL, flags INTEGER NOT NULL DEFAULT 0,"
     " keywords TEXT, modseq INTEGER NOT NULL,"
-    " envelope BLOB, bodystructure BLOB);"
+    " envelope BLOB, bodystructure BLOB, body BLOB, mime BLOB);"
     "CREATE INDEX IF NOT EXISTS messages_modseq ON messages(modseq);"
     "CREATE TABLE IF NOT EXISTS expunged(uid INTEGER PRIMARY KEY,"
     " modseq INTEGER NOT NULL);";
@@ -173,6 +173,23 @@ index_new_uidvalidity(const char *dir)
 	return (uint32_t)v;
 }
 
+/* index_migrate - bring an index made by an older onebox to INDEX_VERSION
+ * (inside the schema transaction).  Version 1 had no body and mime cache
+ * columns: added empty, filled at the next FETCH that needs them. */
+static int
+index_migrate(struct mbox_index *ix)
+{
+	int64_t v;
+
+	if (index_meta_get(ix, "version", &v) == -1)
+		return -1;
+	if (v < 2 && (index_exec(ix, "ALTER TABLE messages ADD COLUMN body BLOB;"
+	    "ALTER TABLE messages ADD COLUMN mime BLOB") == -1 ||
+	    index_meta_set(ix, "version", 2) == -1))
+		return -1;
+	return 0;
+}
+
 /* Create tables and meta rows when missing, in one transaction; 0, -1,
  * or -2 if the file is corrupt. */
 static int
@@ -192,6 +209,8 @@ index_init_schema(struct mbox_index *ix)
 	    index_meta_set(ix, "highestmodseq", 1) == -1 ||
 	    index_meta_set(ix, "new_mtime", 0) == -1 ||
 	    index_meta_set(ix, "cur_mtime", 0) == -1))
+		goto fail;
+	if (uv != 0 && index_migrate(ix) == -1)
 		goto fail;
 	if (index_exec(ix, "COMMIT") == -1)
 		goto fail;

@@ -6,7 +6,8 @@
  *   meta(key, value)   uidvalidity, uidnext, highestmodseq, new_mtime,
  *                      cur_mtime (nanoseconds; 0 = "rescan next time")
  *   messages           uid, base, filename, size, vsize, internaldate,
- *                      flags, keywords, modseq, envelope, bodystructure
+ *                      flags, keywords, modseq, envelope, bodystructure, body, mime
+ *                      (the IMAP cache: index_cache_get)
  *   expunged(uid, modseq)  for QRESYNC-like tracking
  *
  * The Maildir is the truth, the index a cache of it plus the UID mapping:
@@ -40,6 +41,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 #define INDEX_FILE_NAME		"onebox-index.db"
 
@@ -157,6 +160,27 @@ int index_copy_to(struct mbox_index *ix, uint32_t uid, const char *dest_dir, uin
     char unique[INDEX_UNIQUE_MAX]);
 /* index_uid_of - the UID of the message with this base; 0, 1 if none, -1. */
 int index_uid_of(struct mbox_index *ix, const char *base, uint32_t *uid_r);
+
+/*
+ * The IMAP cache of a message (index-cache.c): its ENVELOPE,
+ * BODYSTRUCTURE and BODY texts and its MIME tree blob (mime.h), computed
+ * once from the file by the first reader that needs them.  The index does
+ * not look inside them.
+ */
+struct index_cache {
+	struct buf envelope, bodystructure, body, mime;
+};
+/* index_cache_get - the cache of uid into c (bufs reset first; zero c
+ * before the first use); 0, 1 if the message has no cache or no row, -1. */
+int index_cache_get(struct mbox_index *ix, uint32_t uid, struct index_cache *c);
+/* index_cache_missing - the UIDs in lo..hi without a cache, ascending,
+ * malloc'd (NULL when none); 0/-1. */
+int index_cache_missing(struct mbox_index *ix, uint32_t lo, uint32_t hi, uint32_t **uids_r, size_t *n_r);
+/* index_cache_put - store c[i] for uids[i], in one transaction that does
+ * not wait for the disk (a cache lost to a crash is computed again);
+ * no modseq changes.  0/-1. */
+int index_cache_put(struct mbox_index *ix, const uint32_t *uids, const struct index_cache *c, size_t n);
+void index_cache_clear(struct index_cache *c);
 
 /* index_msg_path - malloc'd full path of the message file. */
 char *index_msg_path(struct mbox_index *ix, const struct index_msg *m);

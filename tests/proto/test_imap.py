@@ -4,6 +4,8 @@ the fail delay and the throttle, the per user and address limit, ID,
 ENABLE, NAMESPACE, LOGOUT; with imaplib, curl and openssl s_client."""
 
 import base64
+import os
+import secrets
 import imaplib
 import re
 import subprocess
@@ -197,7 +199,8 @@ def test_id_enable_namespace_noop_logout(shared_imap):
         _, r = c.cmd("ENABLE CONDSTORE")
         assert " BAD " in r, r          # not logged in yet
         c.login(user, "Pop3-pw-7#")
-        assert c.ok("ENABLE CONDSTORE") == ["* ENABLED"]
+        assert c.ok("ENABLE CONDSTORE") == ["* ENABLED CONDSTORE"]
+        assert c.ok("ENABLE X-NOTHING") == ["* ENABLED"]
         assert c.ok("NAMESPACE") == ['* NAMESPACE (("" "/")) NIL NIL']
         c.ok("NOOP")
         c.send_line("z LOGOUT")
@@ -277,3 +280,25 @@ def test_shutdown_says_bye(onebox_factory):
     ob.stop()
     assert c.read_line().startswith("* BYE")
     c.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading a non-dumpable process's memory needs root")
+@pytest.mark.parametrize("how", ["quoted", "literal", "authenticate"])
+def test_login_credentials_wiped(onebox_factory, how):
+    """A LOGIN's password (quoted or a literal) and an AUTHENTICATE PLAIN
+    answer are gone from imapd's memory once answered (as in SMTP and
+    POP3: test_auth_session.py; without TLS, whose buffers are OpenSSL's)."""
+    from test_auth_session import process_memory_has
+    ob = onebox_factory.make_imap(conf_extra={"plaintext_auth_listen": "127.0.0.1"})
+    pw = "Wipe-me-" + secrets.token_hex(8)
+    tok = base64.b64encode(("\0%s\0%s" % (ALICE, pw)).encode()).decode()
+    with ob.imap(tls="none") as c:
+        if how == "quoted":
+            _, r = c.cmd('LOGIN %s "%s"' % (ALICE, pw))
+        elif how == "literal":
+            _, r = c.cmd("LOGIN %s {%d+}\r\n%s" % (ALICE, len(pw), pw))
+        else:
+            _, r = c.cmd("AUTHENTICATE PLAIN " + tok)
+        assert " NO " in r, r
+        left = process_memory_has(service_pid(ob, "imapd"), [tok.encode(), pw.encode()])
+        assert not left, "credentials left in imapd's memory: %s" % left

@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -460,6 +462,68 @@ test_reopen_stable(void **state)
 	index_close(&ix);
 }
 
+/* The IMAP cache: absent, put in one batch, read back, no modseq change;
+ * an index of version 1 (no body/mime columns) gains them on open. */
+static void
+test_cache(void **state)
+{
+	const char *dir = *state;
+	struct index_msg *m;
+	size_t n;
+	uint32_t uv = fill_three(dir, &m, &n), *miss;
+	struct mbox_index *ix = open_ix(dir);
+	struct index_cache c[2] = { 0 }, got = { 0 };
+	uint32_t uids[2] = { 1, 3 };
+	uint64_t hm = index_highestmodseq(ix);
+
+	index_msgs_free(m, n);
+	assert_int_equal(index_cache_get(ix, 1, &got), 1);
+	assert_int_equal(index_cache_missing(ix, 1, 3, &miss, &n), 0);
+	assert_int_equal(n, 3);
+	free(miss);
+	buf_adds(&c[0].envelope, "(env 1)");
+	buf_adds(&c[0].mime, "\x01blob");
+	buf_adds(&c[1].bodystructure, "(bs 3)");
+	buf_adds(&c[1].mime, "x");
+	assert_int_equal(index_cache_put(ix, uids, c, 2), 0);
+	assert_int_equal(index_cache_missing(ix, 1, 3, &miss, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(miss[0], 2);
+	free(miss);
+	assert_int_equal(index_cache_get(ix, 1, &got), 0);
+	assert_int_equal(got.envelope.len, 7);
+	assert_memory_equal(got.envelope.data, "(env 1)", 7);
+	assert_int_equal(got.bodystructure.len, 0);
+	assert_int_equal(index_cache_get(ix, 3, &got), 0);
+	assert_int_equal(got.envelope.len, 0);
+	assert_memory_equal(got.bodystructure.data, "(bs 3)", 6);
+	index_close(&ix);
+	ix = open_ix(dir);
+	assert_int_equal(index_highestmodseq(ix), hm);
+	assert_int_equal(index_uidvalidity(ix), uv);
+	index_close(&ix);
+
+	/* make it a version 1 file again, then open it */
+	sqlite3 *db;
+	char *path = xasprintf("%s/%s", dir, INDEX_FILE_NAME);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "ALTER TABLE messages DROP COLUMN mime;"
+	    "ALTER TABLE messages DROP COLUMN body;"
+	    "UPDATE meta SET value = 1 WHERE key = 'version'", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	ix = open_ix(dir);
+	assert_int_equal(index_uidvalidity(ix), uv);
+	assert_int_equal(index_cache_get(ix, 1, &got), 1);
+	assert_int_equal(index_cache_put(ix, uids, c, 1), 0);
+	assert_int_equal(index_cache_get(ix, 1, &got), 0);
+	assert_memory_equal(got.envelope.data, "(env 1)", 7);
+	index_close(&ix);
+	index_cache_clear(&c[0]);
+	index_cache_clear(&c[1]);
+	index_cache_clear(&got);
+}
+
 static void
 test_rebuild_deleted(void **state)
 {
@@ -625,6 +689,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mtime_skip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_set_flags, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_reopen_stable, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_cache, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_rebuild_deleted, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_rebuild_corrupt, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_corrupt_pages, setup_dir, teardown_dir),
