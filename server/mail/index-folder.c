@@ -98,25 +98,34 @@ index_folder_make(const char *dir)
 	return 0;
 }
 
-/* write_names - replace the subscriptions file with names; 0/-1. */
+/* write_names - replace the subscriptions file with names; 0/-1.  The
+ * new list is written to a temporary file of its own (mkstemp), then
+ * renamed over the old one: sessions writing at once (a mail program's
+ * parallel first logins) each replace the file whole, none fails on a
+ * temporary name another one renamed away. */
 static int
 write_names(const char *root, char *const *names, size_t n)
 {
 	char *path = xasprintf("%s/%s", root, SUBSCRIPTIONS_FILE);
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f = fopen(tmp, "we");
+	char *tmp = xasprintf("%s.XXXXXX", path);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 	int r = -1;
 
+	if (f == NULL && fd >= 0)
+		close(fd);
 	if (f != NULL) {
 		for (size_t i = 0; i < n; i++)
 			fprintf(f, "%s\n", names[i]);
-		if (fflush(f) == 0 && fsync(fileno(f)) == 0 && fclose(f) == 0)
+		int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+		if (fclose(f) == 0 && ok)
 			r = rename(tmp, path);
-		else
-			fclose(f);
 	}
-	if (r < 0)
+	if (r < 0) {
 		log_warn("index: write %s", path);
+		if (fd >= 0)
+			unlink(tmp);
+	}
 	free(path);
 	free(tmp);
 	return r;

@@ -218,3 +218,33 @@ def test_outlook_and_apple_names_land_in_standard_folders(shared_imap):
     with shared_imap.imap(user) as c:
         assert "Sent Items" in listing(c.ok('LIST "" "*"'))
         c.ok('SELECT "Sent Items"')
+
+
+def test_parallel_first_logins(shared_imap):
+    """A mail program's first start opens several connections at once:
+    every one of those first logins gets the mailbox, none gets NO
+    [UNAVAILABLE] from the standard folders being made by another (the
+    subscriptions file was written through one shared temporary name)."""
+    import threading
+    errors = []
+
+    def login(user):
+        try:
+            c = shared_imap.imap(user)
+            c.ok('LIST "" "*"')
+            c.close()
+        except Exception as e:      # noqa: BLE001 - reported below
+            errors.append(repr(e))
+    for _round in range(3):
+        user = new_user(shared_imap)
+        threads = [threading.Thread(target=login, args=(user,)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        with shared_imap.imap(user) as c:
+            subs = listing(c.ok('LSUB "" "*"'))
+            assert set(subs) == {"INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash"}, subs
+        md = shared_imap.maildir(user)
+        assert [f for f in os.listdir(md) if f.startswith("subscriptions.")] == []
