@@ -10,9 +10,8 @@
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* value - the 6 bits of c, or -1 */
-static int
-value(unsigned char c)
+int
+base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -43,7 +42,7 @@ base64_decode(const char *in, size_t inlen, void *out, size_t outsz)
 		uint32_t q = 0;
 		int last = i + 4 == inlen;
 		for (size_t k = 0; k < 4; k++) {
-			int v = value((unsigned char)in[i + k]);
+			int v = base64_value((unsigned char)in[i + k]);
 			if (v < 0 && !(last && in[i + k] == '=' && k >= 4 - pad))
 				return -1;
 			q = q << 6 | (uint32_t)(v < 0 ? 0 : v);

@@ -21,6 +21,9 @@
  * NUL-terminated: the data may hold NULs).  Returns the decoded length,
  * or -1 if in is not base64 or does not fit. */
 ssize_t base64_decode(const char *in, size_t inlen, void *out, size_t outsz);
+/* base64_value - the 6 bits of the alphabet character c, or -1 (for
+ * decoders with other rules, e.g. MIME's, which skips what is not base64) */
+int base64_value(unsigned char c);
 /* base64_encode - inlen bytes into out, NUL-terminated; returns the length
  * without the NUL, or -1 if outsz < BASE64_ENCODED_SIZE(inlen). */
 ssize_t base64_encode(const void *in, size_t inlen, char *out, size_t outsz);

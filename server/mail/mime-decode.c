@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "mime-decode.h"
+#include "base64.h"
 #include "rfc2047.h"
 
 enum qp_state {
@@ -53,25 +54,11 @@ hexval(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	return c == '/' ? 63 : -1;
-}
-
 static void
 feed_base64(struct mime_decoder *d, const char *in, size_t n, struct buf *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		int v = b64val((unsigned char)in[i]);
+		int v = base64_value((unsigned char)in[i]);
 
 		if (in[i] == '=') {	/* padding: a partial byte is dropped */
 			d->acc = 0;
