@@ -97,6 +97,7 @@ check "chromium starts headless (browser tests)" chromium sh -c \
 check "chromedriver (browser tests)" chromium-driver chromedriver --version
 check "localhost in /etc/hosts (chromedriver, without DNS)" "an /etc/hosts line '127.0.0.1 localhost'" \
 	grep -qs '^[[:space:]]*127\.0\.0\.1[[:space:]].*\blocalhost\b' /etc/hosts
+check "node and npm (the imapflow IMAP client test)" "nodejs npm" sh -c 'command -v node && command -v npm'
 check "swaks" swaks swaks --version
 check "Net::SSLeay (swaks --tls)" libnet-ssleay-perl perl -MNet::SSLeay -e1
 check "curl with pop3 and pop3s" curl sh -c 'curl --version | grep -q "pop3s"'

@@ -26,6 +26,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "setup-deps.sh: not root; checking only (install what is listed as missing by hand)" >&2
 fi
 
+# The imapflow test client (installed by the test from the npm registry)
+# needs node and npm: Debian's, unless the machine has them already (e.g.
+# a NodeSource nodejs, which bundles npm and conflicts with Debian's npm).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	PKGS="$PKGS nodejs npm"
+fi
+
 missing=
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
