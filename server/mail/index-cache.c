@@ -33,7 +33,7 @@ column_to_buf(sqlite3_stmt *st, int col, struct buf *b)
 int
 index_cache_get(struct mbox_index *ix, uint32_t uid, struct index_cache *c)
 {
-	sqlite3_stmt *st = index_prepare(ix, "SELECT envelope, bodystructure,"
+	sqlite3_stmt *st = index_prepare_kept(ix, &ix->st_cache_get, "SELECT envelope, bodystructure,"
 	    " body, mime FROM messages WHERE uid = ? AND mime IS NOT NULL");
 	int r;
 
@@ -46,7 +46,7 @@ index_cache_get(struct mbox_index *ix, uint32_t uid, struct index_cache *c)
 		column_to_buf(st, 2, &c->body);
 		column_to_buf(st, 3, &c->mime);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);	/* ends the read: no snapshot held between calls */
 	if (r == SQLITE_ROW)
 		return 0;
 	return r == SQLITE_DONE ? 1 : index_sqlerr(ix, "cache get");

@@ -168,7 +168,7 @@ index_list(struct mbox_index *ix, struct index_msg **msgs_r, size_t *n_r)
 int
 index_get(struct mbox_index *ix, uint32_t uid, struct index_msg *m_r)
 {
-	sqlite3_stmt *st = index_prepare(ix,
+	sqlite3_stmt *st = index_prepare_kept(ix, &ix->st_get,
 	    "SELECT " MSG_COLUMNS " FROM messages WHERE uid = ?");
 	int r;
 
@@ -179,7 +179,7 @@ index_get(struct mbox_index *ix, uint32_t uid, struct index_msg *m_r)
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		msg_from_row(st, m_r);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);	/* ends the read: no snapshot held between calls */
 	if (r == SQLITE_ROW)
 		return 0;
 	return r == SQLITE_DONE ? 1 : index_sqlerr(ix, "get");

@@ -20,12 +20,21 @@ struct mbox_index {
 	uint64_t highestmodseq;
 	uint32_t count;
 	int count_valid;	/* count is as of the last load (else ask) */
+	/* statements run once per message (FETCH of 10,000 messages): kept
+	 * prepared, since preparing cost more than the lookup itself */
+	sqlite3_stmt *st_get, *st_cache_get;
 };
 
 /* index_exec - run SQL without results; 0, or -1 logged. */
 int index_exec(struct mbox_index *ix, const char *sql);
 /* index_prepare - prepared statement or NULL (logged). */
 sqlite3_stmt *index_prepare(struct mbox_index *ix, const char *sql);
+/* index_prepare_kept - *slot, prepared on first use and reset for the
+ * next; the caller does not finalize it (index_stmts_free does).  NULL
+ * (logged) on failure. */
+sqlite3_stmt *index_prepare_kept(struct mbox_index *ix, sqlite3_stmt **slot, const char *sql);
+/* index_stmts_free - finalize the kept statements (before the close). */
+void index_stmts_free(struct mbox_index *ix);
 int index_meta_get(struct mbox_index *ix, const char *key, int64_t *v_r);
 int index_meta_set(struct mbox_index *ix, const char *key, int64_t v);
 /* index_meta_load - refresh the cached counters from the database. */

@@ -72,6 +72,25 @@ index_prepare(struct mbox_index *ix, const char *sql)
 	return st;
 }
 
+sqlite3_stmt *
+index_prepare_kept(struct mbox_index *ix, sqlite3_stmt **slot, const char *sql)
+{
+	if (*slot != NULL) {
+		sqlite3_reset(*slot);
+		sqlite3_clear_bindings(*slot);
+		return *slot;
+	}
+	return *slot = index_prepare(ix, sql);
+}
+
+void
+index_stmts_free(struct mbox_index *ix)
+{
+	sqlite3_finalize(ix->st_get);
+	sqlite3_finalize(ix->st_cache_get);
+	ix->st_get = ix->st_cache_get = NULL;
+}
+
 int
 index_meta_get(struct mbox_index *ix, const char *key, int64_t *v_r)
 {
@@ -287,6 +306,7 @@ index_rebuild(struct mbox_index *ix)
 {
 	log_warnx("index: %s/%s is corrupt: moved aside, rebuilding"
 	    " (new UIDVALIDITY)", ix->dir, INDEX_FILE_NAME);
+	index_stmts_free(ix);
 	sqlite3_close(ix->db);
 	ix->db = NULL;
 	index_move_aside(ix);
@@ -346,6 +366,7 @@ index_close(struct mbox_index **ixp)
 
 	if (ix == NULL)
 		return;
+	index_stmts_free(ix);
 	if (ix->db != NULL)
 		sqlite3_close(ix->db);
 	free(ix->dir);

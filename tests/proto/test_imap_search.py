@@ -126,6 +126,25 @@ def test_decoded_search(shared_imap):
         assert usearch(c, "BODY", "RÉSUMÉ") == [2]
 
 
+def test_search_header_bounds(shared_imap):
+    """A header key looks at the whole header however long (the server
+    reads a header in 8 KB steps until its blank line), up to its 256 KB
+    limit, and never at the body."""
+    user = new_user(shared_imap)
+    pad = "".join("X-Pad-%d: %s\n" % (i, "p" * 70) for i in range(300))     # about 24 KB
+    place_message(shared_imap, user, msg("plain", extra=pad + "Subject: deep-needle\n"))
+    place_message(shared_imap, user, msg("plain", body="Subject: deep-needle\n\nmore\n"))
+    crlf = "From: a@example.org\r\nSubject: crlf\r\n\r\nSubject: deep-needle\r\n"
+    place_message(shared_imap, user, crlf.encode())
+    huge = "".join("X-Pad-%d: %s\n" % (i, "p" * 70) for i in range(4000))    # about 320 KB
+    place_message(shared_imap, user, msg("plain", extra=huge + "Subject: deep-needle\n"))
+    with shared_imap.imap(user) as c:
+        c.ok("SELECT INBOX")
+        assert search(c, "SEARCH SUBJECT deep-needle") == [1]
+        assert search(c, "SEARCH SUBJECT crlf") == [3]
+        assert search(c, "SEARCH SUBJECT plain") == [1, 2, 4]
+
+
 def test_imaplib_search(shared_imap):
     user = new_user(shared_imap)
     for s in ("alpha", "beta", "alphabet"):
