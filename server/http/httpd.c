@@ -16,6 +16,7 @@
  */
 #include "http.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "str.h"
 
@@ -276,6 +277,16 @@ delay_over(void *arg)
 	http_run();
 }
 
+/* park - req joins the list of suspended requests (fini resumes them). */
+static void
+park(struct http_req *req)
+{
+	req->next_delayed = httpd.delayed;
+	if (httpd.delayed)
+		httpd.delayed->prev_delayed = req;
+	httpd.delayed = req;
+}
+
 /* delay - keep resp and suspend the connection for resp->delay_ms; the
  * handler is called again when it is resumed and sends it. */
 static enum MHD_Result
@@ -285,12 +296,35 @@ delay(struct http_req *req, struct http_resp *resp)
 	*req->pending = *resp;
 	ev_timer_init(&req->delay, delay_over, req);
 	ev_timer_add(httpd.svc.loop, &req->delay, resp->delay_ms);
-	req->next_delayed = httpd.delayed;
-	if (httpd.delayed)
-		httpd.delayed->prev_delayed = req;
-	httpd.delayed = req;
+	park(req);
 	MHD_suspend_connection(req->mc);
 	return MHD_YES;
+}
+
+void
+http_wait(struct http_req *req, struct http_req **waiter)
+{
+	req->waiting = 1;
+	req->waiter = waiter;
+}
+
+void
+http_answer(struct http_req *req, struct http_resp *resp)
+{
+	delay_unlink(req);
+	req->waiting = 0;
+	req->waiter = NULL;
+	req->pending = xmalloc(sizeof(*resp));
+	*req->pending = *resp;
+	if (resp->delay_ms) {
+		/* still suspended: the timer resumes it */
+		ev_timer_init(&req->delay, delay_over, req);
+		ev_timer_add(httpd.svc.loop, &req->delay, resp->delay_ms);
+		park(req);
+		return;
+	}
+	MHD_resume_connection(req->mc);
+	http_run();
 }
 
 static void
@@ -342,6 +376,12 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		req->path = url;
 		req->host = h && valid_host(h) ? h : NULL;
 		dispatch(req, &resp);
+		if (req->waiting) {
+			http_resp_free(&resp);
+			park(req);
+			MHD_suspend_connection(req->mc);
+			return MHD_YES;
+		}
 		if (resp.delay_ms)
 			return delay(req, &resp);
 	}
@@ -357,8 +397,10 @@ on_completed(void *cls, struct MHD_Connection *mc, void **req_cls, enum MHD_Requ
 
 	if (req == NULL)
 		return;
-	if (ev_timer_pending(&req->delay))
+	if (ev_timer_pending(&req->delay) || req->waiting)
 		delay_unlink(req);
+	if (req->waiter)
+		*req->waiter = NULL;
 	pending_free(req);
 	form_free(&req->form);
 	buf_free(&req->body);
@@ -378,6 +420,7 @@ httpd_init(struct service *svc)
 	if (db_open(svc->env->db_path, DB_READWRITE, &httpd.rw, &err) < 0)
 		fatalx("httpd: %s: %s", svc->env->db_path, err);
 	ev_timer_init(&httpd.mhd_timer, mhd_timeout, NULL);
+	httpd.jobs = jobs_new(svc->loop, 2);
 	httpd.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG |
 	    MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL, on_request, NULL,
@@ -410,6 +453,7 @@ httpd_fini(struct service *svc)
 	while (httpd.delayed) {
 		struct http_req *req = httpd.delayed;
 		delay_unlink(req);
+		req->waiting = 0;	/* its job, if any, is told by on_completed */
 		MHD_resume_connection(req->mc);
 	}
 	MHD_stop_daemon(httpd.mhd);
