@@ -367,8 +367,13 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 	} else if (*upload_size) {
 		if (req->body.len + *upload_size > MAX_BODY)
 			req->body_too_big = 1;
-		else
+		else {
+			/* all of it at once: a realloc would leave a copy of
+			 * what may be a password in freed memory (req_wipe) */
+			if (req->body.data == NULL)
+				buf_reserve(&req->body, MAX_BODY);
 			buf_add(&req->body, upload, *upload_size);
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	} else {
@@ -390,6 +395,19 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 	return status == 0 ? MHD_YES : MHD_NO;
 }
 
+/* req_wipe - the body and its decoded form may hold passwords (the admin
+ * login, a user's new or reset password): zeroed once the request is over,
+ * before they are freed. */
+static void
+req_wipe(struct http_req *req)
+{
+	if (req->body.data != NULL)
+		explicit_bzero(req->body.data, req->body.len);
+	for (size_t i = 0; i < req->form.n; i++)
+		if (req->form.v[i].value != NULL)
+			explicit_bzero(req->form.v[i].value, strlen(req->form.v[i].value));
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *mc, void **req_cls, enum MHD_RequestTerminationCode code)
 {
@@ -402,6 +420,7 @@ on_completed(void *cls, struct MHD_Connection *mc, void **req_cls, enum MHD_Requ
 	if (req->waiter)
 		*req->waiter = NULL;
 	pending_free(req);
+	req_wipe(req);
 	form_free(&req->form);
 	buf_free(&req->body);
 	free(req->admin);
