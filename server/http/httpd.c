@@ -30,6 +30,7 @@
 #define MAX_HEADERS 64
 #define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_BODY (64 * 1024)
+#define DRAIN_MAX (1024 * 1024)	/* an oversized body read and dropped before the 413 */
 #define MAX_FORM_FIELDS 64
 #define MHD_MEMORY (64 * 1024)
 
@@ -337,6 +338,17 @@ pending_free(struct http_req *req)
 	}
 }
 
+/* drainable - an oversized body small enough to read and drop before
+ * answering 413 (DRAIN_MAX); a larger one is answered at once and cut. */
+static int
+drainable(struct http_req *req)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t len;
+
+	return cl && str_to_u64(cl, &len) == 0 && len <= DRAIN_MAX;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **req_cls)
@@ -356,17 +368,24 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		req->method = method_of(method);
 		req->path = url;
 		*req_cls = req;
-		/* refuse an oversized request before its body is read */
+		/* refuse an oversized request before its body is read; a
+		 * body of a sane size is read and dropped first (the answer
+		 * comes when it is all in), so the client, still sending, gets
+		 * the 413 instead of a reset connection */
 		if ((status = req_limits(req)) == 0)
 			return MHD_YES;
+		if (status == MHD_HTTP_CONTENT_TOO_LARGE && drainable(req)) {
+			req->body_too_big = 1;
+			return MHD_YES;
+		}
 		http_error(&resp, status, "The request is too large or not allowed.");
 	} else if (req->pending) {
 		status = http_send(req, req->pending);
 		pending_free(req);
 		return status == 0 ? MHD_YES : MHD_NO;
 	} else if (*upload_size) {
-		if (req->body.len + *upload_size > MAX_BODY)
-			req->body_too_big = 1;
+		if (req->body_too_big || req->body.len + *upload_size > MAX_BODY)
+			req->body_too_big = 1;	/* read and dropped */
 		else {
 			/* all of it at once: a realloc would leave a copy of
 			 * what may be a password in freed memory (req_wipe) */
