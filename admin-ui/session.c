@@ -15,11 +15,13 @@
  * (server/auth/throttle.c, the limits of auth_max_failures*), counted in
  * httpd per client network and per admin name, and answered only after
  * auth_fail_delay_ms (the connection is suspended; the loop goes on).
+ * The password is hashed in a worker thread (httpd.jobs), not in the loop.
  */
 #include "admin-ui.h"
 #include "admin.h"
 #include "db.h"
 #include "ev.h"
+#include "jobs.h"
 #include "log.h"
 #include "net.h"
 #include "str.h"
@@ -193,6 +195,54 @@ login_start(struct http_req *req, struct http_resp *resp, const char *name)
 	http_redirect(resp, "/admin/");
 }
 
+/* A password check in a worker thread: yescrypt takes tens of ms, which
+ * httpd's loop spends serving other requests meanwhile. */
+struct login_job {
+	struct job job;
+	struct http_req *req;	/* NULL once the request is gone */
+	struct throttle_ticket tk;
+	struct throttle_limits lim;
+	unsigned long long id;
+	char ip[64];
+	char *name, *pw, *hash;
+	int known, ok;
+};
+
+static void
+login_work(struct job *j)
+{
+	struct login_job *lj = (struct login_job *)j;
+
+	lj->ok = lj->hash != NULL && db_check_password(lj->pw, lj->hash);
+}
+
+static void
+login_done(struct job *j)
+{
+	struct login_job *lj = (struct login_job *)j;
+	struct http_resp resp = { 0 };
+	int ok = lj->known < 0 ? -1 : lj->known && lj->ok;
+
+	throttle_end(throttle, &lj->tk, ok == 1 ? THROTTLE_SUCCEEDED : ok == 0 ? THROTTLE_FAILED :
+	    THROTTLE_UNDECIDED, &lj->lim, ev_clock_ms());
+	log_info("%016llx http admin login name=\"%.64s\" address=%s result=%s", lj->id, lj->name, lj->ip,
+	    ok == 1 ? "ok" : "failed");
+	if (lj->req != NULL) {
+		if (ok != 1) {
+			resp.status = MHD_HTTP_UNAUTHORIZED;
+			resp.delay_ms = (uint64_t)db_setting_int(httpd.svc.db, ST_AUTH_FAIL_DELAY_MS);
+			login_form(&resp, lj->name, "Wrong admin name or password.");
+		} else
+			login_start(lj->req, &resp, lj->name);
+		http_answer(lj->req, &resp);
+	}
+	explicit_bzero(lj->pw, strlen(lj->pw));
+	free(lj->pw);
+	free(lj->name);
+	free(lj->hash);
+	free(lj);
+}
+
 void
 admin_login(struct http_req *req, struct http_resp *resp)
 {
@@ -200,8 +250,8 @@ admin_login(struct http_req *req, struct http_resp *resp)
 	const char *pre = form_get(&req->form, "pre"), *pre_cookie = http_cookie(req, PRE_COOKIE);
 	struct throttle_limits lim;
 	struct throttle_ticket tk;
+	struct login_job *lj;
 	char key[100];
-	int ok;
 
 	if (!admin_network(req, resp))
 		return;
@@ -225,17 +275,19 @@ admin_login(struct http_req *req, struct http_resp *resp)
 		resp->status = MHD_HTTP_TOO_MANY_REQUESTS;
 		return login_form(resp, name, "Too many failed logins; wait a while and try again.");
 	}
-	ok = adm_admin_check(httpd.rw, name, pw);
-	throttle_end(throttle, &tk, ok == 1 ? THROTTLE_SUCCEEDED : ok == 0 ? THROTTLE_FAILED : THROTTLE_UNDECIDED,
-	    &lim, ev_clock_ms());
-	log_info("%016llx http admin login name=\"%.64s\" address=%s result=%s", (unsigned long long)req->conn->id,
-	    name, req->conn->peer.ip, ok == 1 ? "ok" : "failed");
-	if (ok != 1) {
-		resp->status = MHD_HTTP_UNAUTHORIZED;
-		resp->delay_ms = (uint64_t)db_setting_int(httpd.svc.db, ST_AUTH_FAIL_DELAY_MS);
-		return login_form(resp, name, "Wrong admin name or password.");
-	}
-	login_start(req, resp, name);
+	lj = xcalloc(1, sizeof(*lj));
+	lj->job.work = login_work;
+	lj->job.done = login_done;
+	lj->req = req;
+	lj->tk = tk;
+	lj->lim = lim;
+	lj->id = (unsigned long long)req->conn->id;
+	str_lcpy(lj->ip, req->conn->peer.ip, sizeof(lj->ip));
+	lj->name = xstrdup(name);
+	lj->pw = xstrdup(pw);
+	lj->known = adm_admin_hash(httpd.rw, name, &lj->hash);
+	http_wait(req, &lj->req);
+	jobs_submit(httpd.jobs, &lj->job);
 }
 
 void

@@ -302,21 +302,38 @@ adm_admin_del(struct db *db, const char *name, char **err_r)
 }
 
 int
-adm_admin_check(struct db *db, const char *name, const char *password)
+adm_admin_hash(struct db *db, const char *name, char **hash_r)
 {
 	/* an unknown name is checked against a real hash of a random
 	 * password, so it costs the same time as a known one */
 	static char *dummy;
 	char *h = NULL, rnd[33];
-	int r = db_admin_hash(db, name, &h), ok;
+	int r = db_admin_hash(db, name, &h);
 
+	*hash_r = NULL;
 	if (r < 0)
 		return -1;
 	if (dummy == NULL) {
 		str_random_hex(rnd, 16);
 		dummy = db_hash_password(rnd);
 	}
-	ok = db_check_password(password, r == 1 ? h : dummy);
+	if (r != 1) {
+		free(h);
+		h = xstrdup(dummy ? dummy : "*");
+	}
+	*hash_r = h;
+	return r == 1;
+}
+
+int
+adm_admin_check(struct db *db, const char *name, const char *password)
+{
+	char *h;
+	int r = adm_admin_hash(db, name, &h), ok;
+
+	if (r < 0)
+		return -1;
+	ok = db_check_password(password, h);
 	free(h);
 	return r == 1 && ok;
 }

@@ -58,5 +58,11 @@ int adm_admin_del(struct db *db, const char *name, char **err_r);
 /* adm_admin_check - 1 if name is an admin with that password, 0 if not
  * (unknown names cost a hash too, so timing tells nothing), -1 on error. */
 int adm_admin_check(struct db *db, const char *name, const char *password);
+/* adm_admin_hash - adm_admin_check in two halves, for a caller that hashes
+ * in another thread: the stored hash of name in *hash_r (malloc'd; for an
+ * unknown name a real hash of a random password) and 1, or 0 for an
+ * unknown name, -1 on error.  Then name is an admin with password when
+ * this returned 1 and db_check_password(password, *hash_r) does. */
+int adm_admin_hash(struct db *db, const char *name, char **hash_r);
 
 #endif

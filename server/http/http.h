@@ -57,6 +57,11 @@ struct http_req {
 	struct http_resp *pending;
 	struct ev_timer delay;
 	struct http_req *next_delayed, *prev_delayed;
+	/* a handler that called http_wait: the connection is suspended until
+	 * http_answer; *waiter (the job's pointer to req) is set to NULL if
+	 * the request ends before, so the job's done() only cleans up */
+	int waiting;
+	struct http_req **waiter;
 };
 
 struct http_resp {
@@ -92,7 +97,8 @@ struct httpd {
 	struct ev_timer mhd_timer;
 	struct http_conn *adding;	/* the conn being handed to libmicrohttpd */
 	struct db *rw;			/* the admin's read-write DB handle */
-	struct http_req *delayed;	/* requests waiting for their delay_ms */
+	struct http_req *delayed;	/* requests waiting for their delay_ms or a job */
+	struct jobs *jobs;		/* worker threads (the admin password check) */
 };
 extern struct httpd httpd;
 
@@ -115,6 +121,13 @@ void http_page_end(struct http_resp *resp);
 void http_conn_start(struct service *svc, int fd, const struct front_peer *peer);
 /* http_conn_mhd_closed - libmicrohttpd closed its end of c. */
 void http_conn_mhd_closed(struct http_conn *c);
+/* http_wait - in a handler: the answer comes later, from work done in a
+ * job (httpd.jobs); the connection is suspended and the handler's resp is
+ * dropped.  *waiter points to req until the request ends; then it is set
+ * to NULL.  http_answer - that later answer (in the loop thread): resp is
+ * taken over (its delay_ms still applies) and the connection resumed. */
+void http_wait(struct http_req *req, struct http_req **waiter);
+void http_answer(struct http_req *req, struct http_resp *resp);
 /* http_run - let libmicrohttpd work, then re-arm its timer. */
 void http_run(void);
 

@@ -16,6 +16,7 @@
  */
 #include "http.h"
 #include "db.h"
+#include "jobs.h"
 #include "log.h"
 #include "str.h"
 
@@ -29,6 +30,7 @@
 #define MAX_HEADERS 64
 #define MAX_HEADER_BYTES (16 * 1024)
 #define MAX_BODY (64 * 1024)
+#define DRAIN_MAX (1024 * 1024)	/* an oversized body read and dropped before the 413 */
 #define MAX_FORM_FIELDS 64
 #define MHD_MEMORY (64 * 1024)
 
@@ -276,6 +278,16 @@ delay_over(void *arg)
 	http_run();
 }
 
+/* park - req joins the list of suspended requests (fini resumes them). */
+static void
+park(struct http_req *req)
+{
+	req->next_delayed = httpd.delayed;
+	if (httpd.delayed)
+		httpd.delayed->prev_delayed = req;
+	httpd.delayed = req;
+}
+
 /* delay - keep resp and suspend the connection for resp->delay_ms; the
  * handler is called again when it is resumed and sends it. */
 static enum MHD_Result
@@ -285,12 +297,35 @@ delay(struct http_req *req, struct http_resp *resp)
 	*req->pending = *resp;
 	ev_timer_init(&req->delay, delay_over, req);
 	ev_timer_add(httpd.svc.loop, &req->delay, resp->delay_ms);
-	req->next_delayed = httpd.delayed;
-	if (httpd.delayed)
-		httpd.delayed->prev_delayed = req;
-	httpd.delayed = req;
+	park(req);
 	MHD_suspend_connection(req->mc);
 	return MHD_YES;
+}
+
+void
+http_wait(struct http_req *req, struct http_req **waiter)
+{
+	req->waiting = 1;
+	req->waiter = waiter;
+}
+
+void
+http_answer(struct http_req *req, struct http_resp *resp)
+{
+	delay_unlink(req);
+	req->waiting = 0;
+	req->waiter = NULL;
+	req->pending = xmalloc(sizeof(*resp));
+	*req->pending = *resp;
+	if (resp->delay_ms) {
+		/* still suspended: the timer resumes it */
+		ev_timer_init(&req->delay, delay_over, req);
+		ev_timer_add(httpd.svc.loop, &req->delay, resp->delay_ms);
+		park(req);
+		return;
+	}
+	MHD_resume_connection(req->mc);
+	http_run();
 }
 
 static void
@@ -301,6 +336,17 @@ pending_free(struct http_req *req)
 		free(req->pending);
 		req->pending = NULL;
 	}
+}
+
+/* drainable - an oversized body small enough to read and drop before
+ * answering 413 (DRAIN_MAX); a larger one is answered at once and cut. */
+static int
+drainable(struct http_req *req)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	uint64_t len;
+
+	return cl && str_to_u64(cl, &len) == 0 && len <= DRAIN_MAX;
 }
 
 static enum MHD_Result
@@ -322,19 +368,31 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		req->method = method_of(method);
 		req->path = url;
 		*req_cls = req;
-		/* refuse an oversized request before its body is read */
+		/* refuse an oversized request before its body is read; a
+		 * body of a sane size is read and dropped first (the answer
+		 * comes when it is all in), so the client, still sending, gets
+		 * the 413 instead of a reset connection */
 		if ((status = req_limits(req)) == 0)
 			return MHD_YES;
+		if (status == MHD_HTTP_CONTENT_TOO_LARGE && drainable(req)) {
+			req->body_too_big = 1;
+			return MHD_YES;
+		}
 		http_error(&resp, status, "The request is too large or not allowed.");
 	} else if (req->pending) {
 		status = http_send(req, req->pending);
 		pending_free(req);
 		return status == 0 ? MHD_YES : MHD_NO;
 	} else if (*upload_size) {
-		if (req->body.len + *upload_size > MAX_BODY)
-			req->body_too_big = 1;
-		else
+		if (req->body_too_big || req->body.len + *upload_size > MAX_BODY)
+			req->body_too_big = 1;	/* read and dropped */
+		else {
+			/* all of it at once: a realloc would leave a copy of
+			 * what may be a password in freed memory (req_wipe) */
+			if (req->body.data == NULL)
+				buf_reserve(&req->body, MAX_BODY);
 			buf_add(&req->body, upload, *upload_size);
+		}
 		*upload_size = 0;
 		return MHD_YES;
 	} else {
@@ -342,12 +400,31 @@ on_request(void *cls, struct MHD_Connection *mc, const char *url, const char *me
 		req->path = url;
 		req->host = h && valid_host(h) ? h : NULL;
 		dispatch(req, &resp);
+		if (req->waiting) {
+			http_resp_free(&resp);
+			park(req);
+			MHD_suspend_connection(req->mc);
+			return MHD_YES;
+		}
 		if (resp.delay_ms)
 			return delay(req, &resp);
 	}
 	status = http_send(req, &resp);
 	http_resp_free(&resp);
 	return status == 0 ? MHD_YES : MHD_NO;
+}
+
+/* req_wipe - the body and its decoded form may hold passwords (the admin
+ * login, a user's new or reset password): zeroed once the request is over,
+ * before they are freed. */
+static void
+req_wipe(struct http_req *req)
+{
+	if (req->body.data != NULL)
+		explicit_bzero(req->body.data, req->body.len);
+	for (size_t i = 0; i < req->form.n; i++)
+		if (req->form.v[i].value != NULL)
+			explicit_bzero(req->form.v[i].value, strlen(req->form.v[i].value));
 }
 
 static void
@@ -357,9 +434,12 @@ on_completed(void *cls, struct MHD_Connection *mc, void **req_cls, enum MHD_Requ
 
 	if (req == NULL)
 		return;
-	if (ev_timer_pending(&req->delay))
+	if (ev_timer_pending(&req->delay) || req->waiting)
 		delay_unlink(req);
+	if (req->waiter)
+		*req->waiter = NULL;
 	pending_free(req);
+	req_wipe(req);
 	form_free(&req->form);
 	buf_free(&req->body);
 	free(req->admin);
@@ -378,6 +458,7 @@ httpd_init(struct service *svc)
 	if (db_open(svc->env->db_path, DB_READWRITE, &httpd.rw, &err) < 0)
 		fatalx("httpd: %s: %s", svc->env->db_path, err);
 	ev_timer_init(&httpd.mhd_timer, mhd_timeout, NULL);
+	httpd.jobs = jobs_new(svc->loop, 2);
 	httpd.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG |
 	    MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL, on_request, NULL,
@@ -410,6 +491,7 @@ httpd_fini(struct service *svc)
 	while (httpd.delayed) {
 		struct http_req *req = httpd.delayed;
 		delay_unlink(req);
+		req->waiting = 0;	/* its job, if any, is told by on_completed */
 		MHD_resume_connection(req->mc);
 	}
 	MHD_stop_daemon(httpd.mhd);

@@ -104,14 +104,17 @@ static struct slot slots[] = {
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
+/* slot_wanted - whether sl has work: a listener of its kinds was bound (a
+ * web listener that could not be bound is left out, see master_bind). */
 static int
-slot_wanted(const struct slot *sl, const struct conf *c)
+slot_wanted(const struct slot *sl)
 {
 	if (sl->listens == NULL)
 		return 1;
 	for (const enum conf_service *k = sl->listens; *k != SVC__COUNT; k++)
-		if (c->listen[*k].n)
-			return 1;
+		for (size_t i = 0; i < M.env.nlisteners; i++)
+			if (M.env.listeners[i].svc == *k && M.env.listeners[i].fd >= 0)
+				return 1;
 	return 0;
 }
 
@@ -119,7 +122,7 @@ static void
 master_wanted(void)
 {
 	for (size_t i = 0; i < NSLOTS; i++)
-		slots[i].wanted = slot_wanted(&slots[i], &M.conf);
+		slots[i].wanted = slot_wanted(&slots[i]);
 }
 
 /* mkdir_owned - make path a directory owned by uid:gid with mode.  The
@@ -271,9 +274,21 @@ master_tls(const struct conf *c)
 	return ctx;
 }
 
+/* bind_optional - whether a listener of kind s may be left unbound.  The web
+ * side (http_listen, https_listen: *:80 and *:443 by default) often finds
+ * another web server on its port; the mail then still runs, without the admin
+ * page.  A mail listener that cannot be bound stops oneboxd: an MX without
+ * port 25 must say so, not limp on. */
+static int
+bind_optional(enum conf_service s, int err)
+{
+	return (s == SVC_HTTP || s == SVC_HTTPS) && (err == EADDRINUSE || err == EACCES);
+}
+
 /* master_bind - listeners for conf c, reusing any in old that match.  On
  * failure nothing in old is touched (the running listeners stay); on
- * success the reused entries of old are set to -1. */
+ * success the reused entries of old are set to -1.  A web listener that
+ * cannot be bound (bind_optional) is logged and left out. */
 static int
 master_bind(const struct conf *c, struct listener *old, size_t nold, struct listener **ls_r, size_t *n_r)
 {
@@ -295,6 +310,16 @@ master_bind(const struct conf *c, struct listener *old, size_t nold, struct list
 			else {
 				char *err;
 				if ((fd = net_listen(a->host, a->port, &err)) < 0) {
+					int e = errno;
+					if (bind_optional(s, e)) {
+						int v6 = strchr(a->host, ':') != NULL;
+						log_warnx("%s %s%s%s:%d: %s; the admin page is off until it is "
+						    "free or the key is changed", conf_service_key(s), v6 ? "[" : "",
+						    a->host[0] ? a->host : "*", v6 ? "]" : "", a->port,
+						    e == EADDRINUSE ? "address in use" : "permission denied");
+						free(err);
+						continue;
+					}
 					log_warnx("%s: %s", conf_service_key(s), err);
 					free(err);
 					for (size_t m = 0; m < n; m++)

@@ -193,3 +193,42 @@ def test_sigterm_during_delay(web):
     time.sleep(1)
     web.stop()                                   # exit status 0 checked
     t.join(10)
+
+
+def test_login_hash_off_the_loop(web):
+    """The password check (yescrypt) runs in a worker thread: while a burst of
+    logins is being checked, httpd answers other requests at once."""
+    import threading
+    import time
+    n = 12
+    # attempts in flight count against the throttle until they are decided
+    web.set("auth_max_failures", "100")
+    web.set("auth_max_failures_per_user", "100")
+    clients = [Admin(web) for _ in range(n)]
+    pres = []
+    for a in clients:
+        st, h, body = a.req("GET", "/admin/login")
+        pres.append(re.search(rb'name="pre" value="([0-9a-f]+)"', body).group(1).decode())
+    t0 = time.monotonic()
+    assert clients[0].req("POST", "/admin/login",
+                          {"pre": pres[0], "name": ADMIN, "password": ADMIN_PW})[0] == 303
+    one = time.monotonic() - t0                  # a whole login, hash included
+    results = []
+
+    def login(a, pre):
+        results.append(a.req("POST", "/admin/login", {"pre": pre, "name": ADMIN, "password": ADMIN_PW})[0])
+    threads = [threading.Thread(target=login, args=(a, p)) for a, p in zip(clients[1:], pres[1:])]
+    for t in threads:
+        t.start()
+    time.sleep(one / 2)
+    waits = []
+    while any(t.is_alive() for t in threads) and len(waits) < 20:
+        t0 = time.monotonic()
+        assert request(web, "GET", "/static/onebox.css")[0] == 200
+        waits.append(time.monotonic() - t0)
+    for t in threads:
+        t.join(20)
+    assert results == [303] * (n - 1)
+    waits.sort()
+    # on the loop, each GET waited for the hashes queued before it
+    assert waits and waits[len(waits) // 2] < one * 2, (one, waits)

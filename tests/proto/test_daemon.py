@@ -235,6 +235,49 @@ def test_several_addresses_one_service(onebox_factory):
         assert any(b"([IPv6:::1])" in m for m in msgs), [m[:300] for m in msgs]
 
 
+def occupied_port():
+    """A loopback port held by another program's listening socket."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s, s.getsockname()[1]
+
+
+def test_web_port_taken_mail_runs(onebox_factory):
+    """Another web server holds the https port: the mail services run, the log names the key."""
+    holder, port = occupied_port()
+    try:
+        ob = onebox_factory.make(start=False, listeners={
+            "smtp": ["127.0.0.1:0"], "imap": ["127.0.0.1:0"], "https": ["127.0.0.1:%d" % port]})
+        del ob.listeners["https"]   # not ours: wait_ready must not probe it
+        ob.start()
+        populate(ob)
+        ob.wait_log(r"https_listen 127\.0\.0\.1:%d: address in use; the admin page is off" % port)
+        with SMTPRaw(*ob.addr("smtp")) as c:
+            c.ehlo()
+            assert c.cmd("MAIL FROM:<a@example.org>").code == 250
+            assert c.cmd("RCPT TO:<%s>" % BOB).code == 250
+            assert c.data(make_message(to=BOB)).code == 250
+        c = ob.imap(ALICE, ALICE_PW)
+        c.close()
+        assert ob.running()
+    finally:
+        holder.close()
+
+
+def test_mail_port_taken_refuses_to_start(onebox_factory):
+    """An MX that cannot bind its SMTP port says so and stops."""
+    holder, port = occupied_port()
+    try:
+        ob = onebox_factory.make(start=False, listeners={"smtp": ["127.0.0.1:%d" % port]})
+        ob.start(wait=False)
+        assert ob.proc.wait(timeout=10) != 0
+        ob.wait_log(r"smtp_listen: cannot listen on 127\.0\.0\.1:%d" % port)
+    finally:
+        holder.close()
+
+
 # ---- CLI changes seen by the running daemon ----
 
 def test_cli_change_without_restart(onebox):
