@@ -95,8 +95,15 @@ def test_too_many_headers(web_shared):
 
 
 def test_huge_header_refused(web_shared):
-    st, h, body = request(web_shared, "GET", "/", headers={"X-Big": "a" * 200000})
-    assert st in (400, 413, 431)
+    """A 200 KB header is refused (libmicrohttpd answers and closes while
+    the client may still be sending, so the client sees either the error
+    status or the connection cut); the server goes on serving."""
+    import http.client
+    try:
+        st, h, body = request(web_shared, "GET", "/", headers={"X-Big": "a" * 200000})
+        assert st in (400, 413, 431)
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        pass
     assert request(web_shared, "GET", "/static/onebox.css")[0] == 200
 
 
